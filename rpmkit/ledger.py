@@ -1,0 +1,507 @@
+"""The canonical AR ledger and its point-in-time view.
+
+A :class:`Ledger` holds the eight tables of :mod:`rpmkit.schema` as pandas
+frames, money in integer minor units. Two questions drive everything else:
+
+* :meth:`Ledger.as_of` — the ledger as it was known at the end of a day;
+* :meth:`Ledger.open_items` — which invoices are open then, and for how much.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from rpmkit.ledger import Ledger
+>>> flat = pd.DataFrame({
+...     "invoice_id": ["A1", "A2"], "customer_id": ["C1", "C1"],
+...     "invoice_date": pd.to_datetime(["2024-01-05", "2024-02-01"]),
+...     "due_date": pd.to_datetime(["2024-02-04", "2024-03-02"]),
+...     "amount": [10_000, 25_050], "currency": ["USD", "USD"],
+...     "paid_date": pd.to_datetime(["2024-02-10", None]),
+... })
+>>> ledger = Ledger.from_flat(flat)
+>>> ledger.open_items("2024-02-05")[["invoice_id", "open_amount", "days_past_due"]]
+  invoice_id  open_amount  days_past_due
+0         A1        10000              1
+1         A2        25050            -26
+>>> ledger.open_items("2024-02-10")["invoice_id"].tolist()
+['A2']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rpmkit import money
+from rpmkit.schema import DATE_DTYPE, FLAT_INVOICE, TABLE_ORDER, TABLES, dtype_for, empty_frame
+
+__all__ = ["Ledger", "to_date"]
+
+
+def to_date(value) -> pd.Timestamp:
+    """A calendar date as a midnight ``Timestamp``; refuses anything with a time of day."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        raise ValueError(f"dates are calendar dates without a time zone, got {value!r}")
+    if ts != ts.normalize():
+        raise ValueError(f"expected a calendar date, got a time of day in {value!r}")
+    return ts
+
+
+def _coerce(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Give a frame its canonical columns and dtypes; extra columns are kept as attributes."""
+    spec = TABLES[table] if table in TABLES else FLAT_INVOICE
+    missing = [c for c in spec.required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: missing required column(s) {', '.join(missing)}")
+    out = {}
+    n = len(frame)
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            if col.kind == "money":
+                out[col.name] = pd.array([pd.NA] * n, dtype="Int64")
+            else:
+                out[col.name] = pd.Series([None] * n, dtype=dtype_for(col.kind)).array
+            continue
+        s = frame[col.name]
+        if col.kind == "money":
+            if not (pd.api.types.is_integer_dtype(s.dtype)):
+                raise TypeError(
+                    f"{table}.{col.name} must hold integer minor units (got {s.dtype}); "
+                    "convert with rpmkit.money.units_to_minor or load files with rpmkit.load"
+                )
+            if col.required:
+                if s.isna().any():
+                    raise ValueError(f"{table}.{col.name} has missing values")
+                s = s.astype("int64")
+            else:
+                s = s.astype("Int64")
+        elif col.kind == "date":
+            s = pd.to_datetime(s).astype(DATE_DTYPE)
+            if (s.dropna() != s.dropna().dt.normalize()).any():
+                raise ValueError(f"{table}.{col.name} has times of day; dates are calendar dates")
+        elif s.dtype != dtype_for(col.kind):
+            s = s.astype(dtype_for(col.kind))
+        out[col.name] = s.reset_index(drop=True)
+    extras = [c for c in frame.columns if c not in spec.names]
+    result = pd.DataFrame(out, index=pd.RangeIndex(n))
+    for c in extras:
+        result[c] = frame[c].to_numpy()
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class Ledger:
+    """The canonical receivables ledger.
+
+    Parameters
+    ----------
+    customers, invoices, payments, allocations, adjustments, disputes, activities, fx_rates
+        Frames with the columns of :mod:`rpmkit.schema`; missing tables are
+        empty and missing optional columns are added as blanks. Money columns
+        must already be integer minor units. Extra columns are kept.
+    reporting_currency
+        ISO 4217 code KPIs are reported in; ``fx_rates`` convert into it.
+    cutoff
+        Set by :meth:`as_of`: the day this view of the ledger is known up to.
+
+    Construction checks columns and dtypes only; the row-level rules (keys,
+    references, amounts that do not over-settle) are enforced by
+    :func:`rpmkit.load` at the boundary and can be re-checked with :meth:`check`.
+    """
+
+    customers: pd.DataFrame = field(default_factory=lambda: empty_frame("customers"))
+    invoices: pd.DataFrame = field(default_factory=lambda: empty_frame("invoices"))
+    payments: pd.DataFrame = field(default_factory=lambda: empty_frame("payments"))
+    allocations: pd.DataFrame = field(default_factory=lambda: empty_frame("allocations"))
+    adjustments: pd.DataFrame = field(default_factory=lambda: empty_frame("adjustments"))
+    disputes: pd.DataFrame = field(default_factory=lambda: empty_frame("disputes"))
+    activities: pd.DataFrame = field(default_factory=lambda: empty_frame("activities"))
+    fx_rates: pd.DataFrame = field(default_factory=lambda: empty_frame("fx_rates"))
+    reporting_currency: str = "USD"
+    cutoff: pd.Timestamp | None = None
+
+    def __post_init__(self) -> None:
+        if not money.is_known_currency(self.reporting_currency):
+            raise ValueError(f"reporting_currency {self.reporting_currency!r} is not ISO 4217")
+        for name in TABLE_ORDER:
+            frame = getattr(self, name)
+            if frame is None:
+                frame = empty_frame(name)
+            object.__setattr__(self, name, _coerce(frame, name))
+        if self.cutoff is not None:
+            object.__setattr__(self, "cutoff", to_date(self.cutoff))
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The eight tables by name, in canonical order."""
+        return {name: getattr(self, name) for name in TABLE_ORDER}
+
+    def __iter__(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        return iter(self.tables.items())
+
+    def replace(self, **changes) -> Ledger:
+        """A copy with some tables or settings replaced."""
+        return dataclasses.replace(self, **changes)
+
+    def summary(self) -> pd.DataFrame:
+        """Rows per table, with the date range of each dated table."""
+        rows = []
+        for name, frame in self:
+            date_col = TABLES[name].date
+            dates = frame[date_col].dropna() if date_col else pd.Series([], dtype=DATE_DTYPE)
+            rows.append(
+                {
+                    "table": name,
+                    "rows": len(frame),
+                    "first_date": dates.min() if len(dates) else pd.NaT,
+                    "last_date": dates.max() if len(dates) else pd.NaT,
+                }
+            )
+        return pd.DataFrame(rows).set_index("table")
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{name}={len(frame):,}" for name, frame in self if len(frame))
+        cut = f", as of {self.cutoff.date()}" if self.cutoff is not None else ""
+        return f"Ledger({counts or 'empty'}; reporting {self.reporting_currency}{cut})"
+
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last document date over invoices, payments and adjustments."""
+        dates = pd.concat(
+            [
+                self.invoices["invoice_date"],
+                self.payments["payment_date"],
+                self.adjustments["date"],
+            ]
+        ).dropna()
+        if dates.empty:
+            raise ValueError("the ledger has no dated documents")
+        return dates.min(), dates.max()
+
+    # ------------------------------------------------------- point in time
+    def allocation_dates(self) -> pd.Series:
+        """Effective date of each allocation.
+
+        The application date when given, else the payment date, and never
+        before the invoice date (cash received ahead of an invoice settles it
+        only once the invoice exists).
+        """
+        alloc = self.allocations
+        if alloc.empty:
+            return pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
+        pay_date = alloc["payment_id"].map(
+            self.payments.set_index("payment_id")["payment_date"]
+        ).astype(DATE_DTYPE)
+        inv_date = alloc["invoice_id"].map(
+            self.invoices.set_index("invoice_id")["invoice_date"]
+        ).astype(DATE_DTYPE)
+        applied = alloc["applied_date"].fillna(pay_date)
+        return applied.where(applied >= inv_date, inv_date)
+
+    def as_of(self, date) -> Ledger:
+        """The ledger as known at the end of ``date``.
+
+        Documents dated later vanish (invoices, payments, adjustments, disputes
+        opened, activities, customers created, fx rates); allocations take
+        effect on their :meth:`allocation_dates`; disputes resolved later are
+        open again; promises to pay due later have no outcome yet.
+        """
+        t = to_date(date)
+        inv = self.invoices[self.invoices["invoice_date"] <= t]
+        pay = self.payments[self.payments["payment_date"] <= t]
+        eff = self.allocation_dates()
+        alloc = self.allocations[
+            (eff <= t)
+            & self.allocations["invoice_id"].isin(inv["invoice_id"])
+            & self.allocations["payment_id"].isin(pay["payment_id"])
+        ]
+        adj = self.adjustments[self.adjustments["date"] <= t]
+        disp = self.disputes[self.disputes["opened_date"] <= t].copy()
+        later = disp["resolved_date"] > t
+        disp.loc[later, "resolved_date"] = pd.NaT
+        disp.loc[later, "outcome"] = pd.NA
+        act = self.activities[self.activities["date"] <= t].copy()
+        unknown = (act["kind"] == "promise_to_pay") & (act["promised_date"] > t)
+        act.loc[unknown, "outcome"] = pd.NA
+        cust = self.customers[
+            self.customers["created_date"].isna() | (self.customers["created_date"] <= t)
+        ]
+        fx = self.fx_rates[self.fx_rates["date"] <= t]
+        return Ledger(
+            customers=cust.reset_index(drop=True),
+            invoices=inv.reset_index(drop=True),
+            payments=pay.reset_index(drop=True),
+            allocations=alloc.reset_index(drop=True),
+            adjustments=adj.reset_index(drop=True),
+            disputes=disp.reset_index(drop=True),
+            activities=act.reset_index(drop=True),
+            fx_rates=fx.reset_index(drop=True),
+            reporting_currency=self.reporting_currency,
+            cutoff=t,
+        )
+
+    def _cut(self, as_of) -> tuple[Ledger, pd.Timestamp]:
+        if as_of is None:
+            if self.cutoff is None:
+                raise ValueError("as_of is required: rpmkit never reads the clock")
+            return self, self.cutoff
+        t = to_date(as_of)
+        if self.cutoff is not None and t > self.cutoff:
+            raise ValueError(f"this view is cut at {self.cutoff.date()}; cannot see {t.date()}")
+        return self.as_of(t), t
+
+    def settlement(self, as_of=None) -> pd.DataFrame:
+        """Per invoice (known at ``as_of``): amount, what settled it, and what is open.
+
+        Columns: the invoice columns plus ``applied`` (cash allocated),
+        ``credited`` (credit notes), ``written_off``, ``discounted``
+        (discounts and deductions), ``open_amount`` and ``settled_date`` (the
+        day the invoice was fully settled, ``NaT`` while open). All money in
+        the invoice's minor units.
+        """
+        view = self.as_of(as_of) if as_of is not None else self
+        inv = view.invoices
+        applied = view.allocations.groupby("invoice_id", observed=True)["amount"].sum()
+        adj = view.adjustments
+        by_kind = (
+            adj.pivot_table(
+                index="invoice_id", columns="kind", values="amount", aggfunc="sum", observed=True
+            )
+            if not adj.empty
+            else pd.DataFrame()
+        )
+
+        def per_invoice(values: pd.Series) -> np.ndarray:
+            return inv["invoice_id"].map(values).fillna(0).to_numpy(dtype=np.int64)
+
+        def kind_total(*kinds: str) -> np.ndarray:
+            total = np.zeros(len(inv), dtype=np.int64)
+            for k in kinds:
+                if k in by_kind.columns:
+                    total += per_invoice(by_kind[k])
+            return total
+
+        out = inv.copy()
+        out["applied"] = per_invoice(applied)
+        out["credited"] = kind_total("credit_note")
+        out["written_off"] = kind_total("write_off")
+        out["discounted"] = kind_total("discount", "deduction")
+        out["open_amount"] = (
+            out["amount"] - out["applied"] - out["credited"] - out["written_off"]
+        ) - out["discounted"]
+        out["settled_date"] = view._settled_dates(out)
+        return out
+
+    def _settled_dates(self, settled: pd.DataFrame) -> pd.Series:
+        events = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "invoice_id": self.allocations["invoice_id"],
+                        "date": self.allocation_dates(),
+                        "amount": self.allocations["amount"],
+                    }
+                ),
+                self.adjustments[["invoice_id", "date", "amount"]],
+            ],
+            ignore_index=True,
+        )
+        result = pd.Series(pd.NaT, index=settled.index, dtype=DATE_DTYPE)
+        closed = settled["open_amount"] <= 0
+        if events.empty or not closed.any():
+            return result
+        events = events[events["invoice_id"].isin(settled.loc[closed, "invoice_id"])]
+        events = events.sort_values(["invoice_id", "date"], kind="stable")
+        events["cum"] = events.groupby("invoice_id", observed=True)["amount"].cumsum()
+        target = events["invoice_id"].map(settled.set_index("invoice_id")["amount"])
+        reached = events[events["cum"] >= target]
+        first = reached.groupby("invoice_id", observed=True)["date"].min()
+        return settled["invoice_id"].map(first).astype(DATE_DTYPE)
+
+    def open_items(self, as_of=None) -> pd.DataFrame:
+        """Invoices open at the end of ``as_of`` with their open amount.
+
+        Adds ``days_past_due`` (``as_of − due_date``; zero or less is current)
+        and ``days_outstanding`` (``as_of − invoice_date``) to the
+        :meth:`settlement` columns. Sorted by customer, then due date.
+        """
+        view, t = self._cut(as_of)
+        settled = view.settlement()
+        items = settled[settled["open_amount"] > 0].copy()
+        items["days_past_due"] = (t - items["due_date"]).dt.days.astype("int64")
+        items["days_outstanding"] = (t - items["invoice_date"]).dt.days.astype("int64")
+        items = items.drop(columns=["settled_date"])
+        return items.sort_values(
+            ["customer_id", "due_date", "invoice_id"], kind="stable"
+        ).reset_index(drop=True)
+
+    def unapplied_cash(self, as_of=None) -> pd.DataFrame:
+        """Payments received by ``as_of`` not (fully) allocated then: cash on account.
+
+        Columns: the payment columns plus ``allocated`` and ``unapplied`` (minor units).
+        """
+        view, _ = self._cut(as_of)
+        pay = view.payments.copy()
+        allocated = view.allocations.groupby("payment_id", observed=True)["amount"].sum()
+        pay["allocated"] = pay["payment_id"].map(allocated).fillna(0).to_numpy(dtype=np.int64)
+        pay["unapplied"] = pay["amount"] - pay["allocated"]
+        return pay[pay["unapplied"] > 0].reset_index(drop=True)
+
+    # ------------------------------------------------------------- currency
+    def to_reporting(self, amounts: pd.Series, currencies: pd.Series, dates: pd.Series) -> pd.Series:
+        """Convert minor units into reporting-currency minor units.
+
+        Each amount uses the latest rate dated on or before its date and is
+        rounded half-to-even to the reporting minor unit, document by document.
+        Raises ``ValueError`` naming the currencies and dates with no rate.
+        """
+        rep = self.reporting_currency
+        amounts = pd.Series(amounts, copy=False)
+        currencies = pd.Series(currencies, index=amounts.index, copy=False).astype("string")
+        dates = pd.Series(dates, index=amounts.index, copy=False).astype(DATE_DTYPE)
+        result = amounts.astype("int64").to_numpy().copy()
+        foreign = (currencies != rep).to_numpy()
+        if not foreign.any():
+            return pd.Series(result, index=amounts.index, dtype="int64")
+        frame = pd.DataFrame(
+            {
+                "pos": np.flatnonzero(foreign),
+                "currency": currencies[foreign].to_numpy(),
+                "date": dates[foreign].to_numpy(),
+            }
+        ).sort_values("date", kind="stable")
+        rates = self.fx_rates[["date", "currency", "rate"]].sort_values("date", kind="stable")
+        merged = pd.merge_asof(frame, rates, on="date", by="currency", direction="backward")
+        if merged["rate"].isna().any():
+            gaps = merged[merged["rate"].isna()].groupby("currency")["date"].min()
+            detail = ", ".join(f"{c} on {d.date()}" for c, d in gaps.items())
+            raise ValueError(f"fx_rate_missing: no rate into {rep} for {detail}")
+        exp_from = money.exponents(merged["currency"])
+        exp_to = money.exponent(rep)
+        values = result[merged["pos"].to_numpy()].astype(np.float64)
+        converted = np.rint(values * merged["rate"].to_numpy() * 10.0 ** (exp_to - exp_from))
+        result[merged["pos"].to_numpy()] = converted.astype(np.int64)
+        return pd.Series(result, index=amounts.index, dtype="int64")
+
+    # ------------------------------------------------------------ flat form
+    @classmethod
+    def from_flat(
+        cls,
+        flat: pd.DataFrame,
+        *,
+        reporting_currency: str = "USD",
+        customers: pd.DataFrame | None = None,
+    ) -> Ledger:
+        """Expand the flat invoice form into the full model.
+
+        Each settled invoice gets one payment (``payment_id`` = ``invoice_id``)
+        of its full amount on ``paid_date`` and one allocation. ``disputed``
+        and any other extra columns stay on the invoices as attributes. When
+        ``currency`` is absent every invoice is in the reporting currency.
+        ``customers`` gives a customer master; by default it is the distinct
+        ``customer_id`` values.
+        """
+        had_disputed = "disputed" in flat.columns
+        flat = flat.copy()
+        if "currency" not in flat.columns:
+            flat["currency"] = reporting_currency
+        flat = _coerce(flat, "flat")
+        invoices = flat.drop(columns=["paid_date"] if had_disputed else ["paid_date", "disputed"])
+        paid = flat[flat["paid_date"].notna()]
+        payments = pd.DataFrame(
+            {
+                "payment_id": paid["invoice_id"],
+                "payment_date": paid["paid_date"],
+                "amount": paid["amount"],
+                "currency": paid["currency"],
+                "customer_id": paid["customer_id"],
+            }
+        )
+        allocations = pd.DataFrame(
+            {
+                "payment_id": paid["invoice_id"],
+                "invoice_id": paid["invoice_id"],
+                "amount": paid["amount"],
+                "applied_date": paid["paid_date"],
+            }
+        )
+        if customers is None:
+            customers = pd.DataFrame(
+                {"customer_id": flat["customer_id"].drop_duplicates().reset_index(drop=True)}
+            )
+        return cls(
+            customers=customers,
+            invoices=invoices,
+            payments=payments,
+            allocations=allocations,
+            reporting_currency=reporting_currency,
+        )
+
+    def to_flat(self, as_of=None) -> pd.DataFrame:
+        """One row per invoice with ``paid_date`` (blank while open) and ``disputed``.
+
+        The inverse of :meth:`from_flat` for every column the flat form has.
+        """
+        view = self.as_of(as_of) if as_of is not None else self
+        settled = view.settlement()
+        flat = settled.drop(
+            columns=["applied", "credited", "written_off", "discounted", "open_amount"]
+        ).rename(columns={"settled_date": "paid_date"})
+        if "disputed" not in flat.columns:
+            flat["disputed"] = flat["invoice_id"].isin(view.disputes["invoice_id"])
+        first = [c.name for c in FLAT_INVOICE.columns if c.name in flat.columns]
+        rest = [c for c in flat.columns if c not in first]
+        return flat[first + rest].reset_index(drop=True)
+
+    # ---------------------------------------------------------------- checks
+    def check(self) -> None:
+        """Re-check the row-level rules :func:`rpmkit.load` enforces; raise on the first broken one.
+
+        Keys unique; references resolve; amounts positive; due on or after
+        invoice date; no invoice settled beyond its amount; no payment
+        allocated beyond its amount; currencies known and consistent.
+        """
+        problems: list[str] = []
+        for name, frame in self:
+            spec = TABLES[name]
+            if frame.duplicated(list(spec.key)).any():
+                problems.append(f"{name}: duplicate key {spec.key}")
+            for col, target in spec.references.items():
+                key = TABLES[target].key[0]
+                known = getattr(self, target)[key]
+                if name == "invoices" and col == "customer_id" and self.customers.empty:
+                    continue
+                bad = ~frame[col].isin(known) & frame[col].notna()
+                if bad.any():
+                    problems.append(f"{name}.{col}: {int(bad.sum())} unknown {target}")
+            m = spec.money
+            if m and spec.column(m).required and (frame[m] <= 0).any():
+                problems.append(f"{name}.{m}: amounts must be > 0")
+            for c in spec.columns:
+                if c.kind == "currency":
+                    codes = frame[c.name].dropna().unique()
+                    unknown = [x for x in codes if not money.is_known_currency(x)]
+                    if unknown:
+                        problems.append(f"{name}.{c.name}: unknown currencies {unknown}")
+        if (self.invoices["due_date"] < self.invoices["invoice_date"]).any():
+            problems.append("invoices: due_date before invoice_date")
+        settled = self.settlement()
+        if (settled["open_amount"] < 0).any():
+            problems.append("invoices: settled beyond their amount")
+        alloc_total = self.allocations.groupby("payment_id", observed=True)["amount"].sum()
+        pay_amount = self.payments.set_index("payment_id")["amount"]
+        if (alloc_total > pay_amount.reindex(alloc_total.index)).any():
+            problems.append("payments: allocated beyond their amount")
+        inv_cur = self.invoices.set_index("invoice_id")["currency"]
+        pay_cur = self.payments.set_index("payment_id")["currency"]
+        a = self.allocations
+        if not a.empty and (
+            a["invoice_id"].map(inv_cur).to_numpy() != a["payment_id"].map(pay_cur).to_numpy()
+        ).any():
+            problems.append("allocations: payment and invoice currencies differ")
+        if problems:
+            raise ValueError("ledger check failed:\n- " + "\n- ".join(problems))
