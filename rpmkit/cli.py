@@ -45,7 +45,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2))
     else:
         print(f"Wrote a synthetic ledger to {folder} ({args.file_format})")
-        print(f"  seed {args.seed}, {args.customers:,} customers, {args.years:g} years from {args.start}")
+        print(
+            f"  seed {args.seed}, {args.customers:,} customers, "
+            f"{args.years:g} years from {args.start}"
+        )
         for name, n in summary["rows"].items():
             print(f"  {name:<12} {int(n):>10,} rows")
     return 0
@@ -77,7 +80,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _add_source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", help="ledger folder, flat file, Excel workbook, DuckDB file or SQL URL")
+    p.add_argument(
+        "source", help="ledger folder, flat file, Excel workbook, DuckDB file or SQL URL"
+    )
     p.add_argument("--preset", help="external format, e.g. ibm-ar, erpnext, odoo, sap-fbl5n")
     p.add_argument("--mapping", help="YAML file mapping source columns to canonical ones")
 

@@ -10,13 +10,17 @@ Examples
 --------
 >>> import pandas as pd
 >>> from rpmkit.ledger import Ledger
->>> flat = pd.DataFrame({
-...     "invoice_id": ["A1", "A2"], "customer_id": ["C1", "C1"],
-...     "invoice_date": pd.to_datetime(["2024-01-05", "2024-02-01"]),
-...     "due_date": pd.to_datetime(["2024-02-04", "2024-03-02"]),
-...     "amount": [10_000, 25_050], "currency": ["USD", "USD"],
-...     "paid_date": pd.to_datetime(["2024-02-10", None]),
-... })
+>>> flat = pd.DataFrame(
+...     {
+...         "invoice_id": ["A1", "A2"],
+...         "customer_id": ["C1", "C1"],
+...         "invoice_date": pd.to_datetime(["2024-01-05", "2024-02-01"]),
+...         "due_date": pd.to_datetime(["2024-02-04", "2024-03-02"]),
+...         "amount": [10_000, 25_050],
+...         "currency": ["USD", "USD"],
+...         "paid_date": pd.to_datetime(["2024-02-10", None]),
+...     }
+... )
 >>> ledger = Ledger.from_flat(flat)
 >>> ledger.open_items("2024-02-05")[["invoice_id", "open_amount", "days_past_due"]]
   invoice_id  open_amount  days_past_due
@@ -53,7 +57,7 @@ def to_date(value) -> pd.Timestamp:
 
 def _coerce(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Give a frame its canonical columns and dtypes; extra columns are kept as attributes."""
-    spec = TABLES[table] if table in TABLES else FLAT_INVOICE
+    spec = TABLES.get(table, FLAT_INVOICE)
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: missing required column(s) {', '.join(missing)}")
@@ -193,12 +197,16 @@ class Ledger:
         alloc = self.allocations
         if alloc.empty:
             return pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
-        pay_date = alloc["payment_id"].map(
-            self.payments.set_index("payment_id")["payment_date"]
-        ).astype(DATE_DTYPE)
-        inv_date = alloc["invoice_id"].map(
-            self.invoices.set_index("invoice_id")["invoice_date"]
-        ).astype(DATE_DTYPE)
+        pay_date = (
+            alloc["payment_id"]
+            .map(self.payments.set_index("payment_id")["payment_date"])
+            .astype(DATE_DTYPE)
+        )
+        inv_date = (
+            alloc["invoice_id"]
+            .map(self.invoices.set_index("invoice_id")["invoice_date"])
+            .astype(DATE_DTYPE)
+        )
         applied = alloc["applied_date"].fillna(pay_date)
         return applied.where(applied >= inv_date, inv_date)
 
@@ -352,7 +360,9 @@ class Ledger:
         return pay[pay["unapplied"] > 0].reset_index(drop=True)
 
     # ------------------------------------------------------------- currency
-    def to_reporting(self, amounts: pd.Series, currencies: pd.Series, dates: pd.Series) -> pd.Series:
+    def to_reporting(
+        self, amounts: pd.Series, currencies: pd.Series, dates: pd.Series
+    ) -> pd.Series:
         """Convert minor units into reporting-currency minor units.
 
         Each amount uses the latest rate dated on or before its date and is
@@ -499,9 +509,12 @@ class Ledger:
         inv_cur = self.invoices.set_index("invoice_id")["currency"]
         pay_cur = self.payments.set_index("payment_id")["currency"]
         a = self.allocations
-        if not a.empty and (
-            a["invoice_id"].map(inv_cur).to_numpy() != a["payment_id"].map(pay_cur).to_numpy()
-        ).any():
+        if (
+            not a.empty
+            and (
+                a["invoice_id"].map(inv_cur).to_numpy() != a["payment_id"].map(pay_cur).to_numpy()
+            ).any()
+        ):
             problems.append("allocations: payment and invoice currencies differ")
         if problems:
             raise ValueError("ledger check failed:\n- " + "\n- ".join(problems))

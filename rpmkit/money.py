@@ -212,13 +212,13 @@ def parse_amounts(
                 pc.utf8_slice_codeunits(frac_part, 0, _MAX_EXPONENT), _MAX_EXPONENT, "0"
             )
             int_text = pc.if_else(pc.equal(pc.utf8_length(int_part), 0), "0", int_part)
-            int_vals = pc.cast(
-                pc.if_else(pa.array(valid), int_text, "0"), pa.int64()
-            ).to_numpy(zero_copy_only=False)
+            int_vals = pc.cast(pc.if_else(pa.array(valid), int_text, "0"), pa.int64()).to_numpy(
+                zero_copy_only=False
+            )
             frac_vals = pc.cast(
                 pc.if_else(pa.array(valid), padded, "0" * _MAX_EXPONENT), pa.int64()
             ).to_numpy(zero_copy_only=False)
-            scale = 10 ** e
+            scale = 10**e
             frac_minor = frac_vals // (10 ** (_MAX_EXPONENT - e))
             minor = int_vals * scale + frac_minor
             minor = np.where(negative, -minor, minor)
@@ -249,7 +249,9 @@ def format_amounts(minor: pd.Series, currencies: pd.Series | str) -> pd.Series:
         sign = np.where(v < 0, "-", "")
         a = np.abs(v)
         if e == 0:
-            text = pc.binary_join_element_wise(pa.array(sign), pc.cast(pa.array(a), pa.string()), "")
+            text = pc.binary_join_element_wise(
+                pa.array(sign), pc.cast(pa.array(a), pa.string()), ""
+            )
         else:
             whole, frac = np.divmod(a, 10**e)
             frac_text = pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()), int(e), "0")
@@ -290,9 +292,13 @@ def units_to_minor(units: float | int | str, currency: str) -> int:
     >>> units_to_minor(19.99, "USD"), units_to_minor("1500", "JPY")
     (1999, 1500)
     """
-    text = units if isinstance(units, str) else repr(float(units)) if isinstance(
-        units, float
-    ) else str(int(units))
+    text = (
+        units
+        if isinstance(units, str)
+        else repr(float(units))
+        if isinstance(units, float)
+        else str(int(units))
+    )
     minor, reason = parse_amounts(pd.Series([text]), currency)
     if reason.iloc[0] is not None:
         raise ValueError(f"{units!r} is not a valid {currency} amount ({reason.iloc[0]})")

@@ -305,7 +305,7 @@ REASONS: dict[str, str] = {
     "missing_value": "a required value is blank",
     "bad_date": "not a date in the declared or detected format",
     "ambiguous_date": "day and month cannot be told apart; declare date_format",
-    "excel_serial_date": "an Excel serial number where a date was expected; declare the date system",
+    "excel_serial_date": "an Excel serial number instead of a date; declare the date system",
     "amount_missing": "the amount is blank",
     "amount_not_number": "the amount contains text or symbols",
     "amount_decimal_comma": "the amount uses a decimal comma; declare decimal=','",

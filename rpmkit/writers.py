@@ -10,10 +10,18 @@ Examples
 --------
 >>> import tempfile, pandas as pd
 >>> from rpmkit.ledger import Ledger
->>> ledger = Ledger(invoices=pd.DataFrame({
-...     "invoice_id": ["1"], "customer_id": ["C"], "amount": [1999], "currency": ["USD"],
-...     "invoice_date": pd.to_datetime(["2024-01-31"]),
-...     "due_date": pd.to_datetime(["2024-03-01"])}))
+>>> ledger = Ledger(
+...     invoices=pd.DataFrame(
+...         {
+...             "invoice_id": ["1"],
+...             "customer_id": ["C"],
+...             "amount": [1999],
+...             "currency": ["USD"],
+...             "invoice_date": pd.to_datetime(["2024-01-31"]),
+...             "due_date": pd.to_datetime(["2024-03-01"]),
+...         }
+...     )
+... )
 >>> folder = write_ledger(ledger, tempfile.mkdtemp())
 >>> print((folder / "invoices.csv").read_text().splitlines()[1])
 1,C,2024-01-31,2024-03-01,19.99,USD

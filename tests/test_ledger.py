@@ -156,7 +156,10 @@ def test_allocation_never_takes_effect_before_its_invoice_exists():
             ]
         ),
         allocations=pd.concat(
-            [ledger.allocations, pd.DataFrame({"payment_id": ["P0"], "invoice_id": ["I3"], "amount": [1_000]})]
+            [
+                ledger.allocations,
+                pd.DataFrame({"payment_id": ["P0"], "invoice_id": ["I3"], "amount": [1_000]}),
+            ]
         ),
     )
     assert open_by_id(prepaid, "2024-02-29") == {}  # I3 does not exist yet
@@ -203,7 +206,9 @@ def test_fx_conversion_uses_latest_rate_on_or_before_the_date():
     converted = ledger.to_reporting(
         pd.Series([10_000, 10_000, 1_000, 500, 12_345]),
         pd.Series(["EUR", "EUR", "JPY", "USD", "EUR"]),
-        pd.to_datetime(pd.Series(["2024-01-09", "2024-01-10", "2024-01-05", "2023-01-01", "2024-02-01"])),
+        pd.to_datetime(
+            pd.Series(["2024-01-09", "2024-01-10", "2024-01-05", "2023-01-01", "2024-02-01"])
+        ),
     )
     # 100.00 EUR x 1.10 = 110.00 USD; x 1.20 = 120.00; 1000 JPY x 0.0068 = 6.80 USD;
     # USD passes untouched; 123.45 x 1.2 = 148.14 USD.
@@ -233,7 +238,9 @@ def test_flat_round_trip_keeps_every_column():
 
 
 # --------------------------------------------------------------- properties
-dates = st.dates(min_value=pd.Timestamp("2024-01-01").date(), max_value=pd.Timestamp("2024-12-31").date())
+dates = st.dates(
+    min_value=pd.Timestamp("2024-01-01").date(), max_value=pd.Timestamp("2024-12-31").date()
+)
 
 
 @st.composite
