@@ -40,7 +40,15 @@ import numpy as np
 import pandas as pd
 
 from rpmkit import money
-from rpmkit.schema import DATE_DTYPE, FLAT_INVOICE, TABLE_ORDER, TABLES, dtype_for, empty_frame
+from rpmkit.schema import (
+    DATE_DTYPE,
+    ID_DTYPE,
+    FLAT_INVOICE,
+    TABLE_ORDER,
+    TABLES,
+    dtype_for,
+    empty_frame,
+)
 
 __all__ = ["Ledger", "to_date"]
 
@@ -360,27 +368,24 @@ class Ledger:
         return pay[pay["unapplied"] > 0].reset_index(drop=True)
 
     # ------------------------------------------------------------- currency
-    def to_reporting(
-        self, amounts: pd.Series, currencies: pd.Series, dates: pd.Series
-    ) -> pd.Series:
-        """Convert minor units into reporting-currency minor units.
+    def fx_factors(self, currencies: pd.Series, dates: pd.Series) -> np.ndarray:
+        """Per row, reporting minor units per document minor unit (1.0 in reporting currency).
 
-        Each amount uses the latest rate dated on or before its date and is
-        rounded half-to-even to the reporting minor unit, document by document.
-        Raises ``ValueError`` naming the currencies and dates with no rate.
+        The factor is the latest ``fx_rates`` rate dated on or before the row's
+        date, scaled by the two currencies' minor-unit exponents. Raises
+        ``ValueError`` naming the currencies and first dates with no rate.
         """
         rep = self.reporting_currency
-        amounts = pd.Series(amounts, copy=False)
-        currencies = pd.Series(currencies, index=amounts.index, copy=False).astype("string")
-        dates = pd.Series(dates, index=amounts.index, copy=False).astype(DATE_DTYPE)
-        result = amounts.astype("int64").to_numpy().copy()
-        foreign = (currencies != rep).to_numpy()
+        currencies = pd.Series(currencies, copy=False).astype("string")
+        dates = pd.Series(dates, index=currencies.index, copy=False).astype(DATE_DTYPE)
+        factors = np.ones(len(currencies), dtype=np.float64)
+        foreign = (currencies != rep).fillna(True).to_numpy(dtype=bool)
         if not foreign.any():
-            return pd.Series(result, index=amounts.index, dtype="int64")
+            return factors
         frame = pd.DataFrame(
             {
                 "pos": np.flatnonzero(foreign),
-                "currency": currencies[foreign].to_numpy(),
+                "currency": currencies[foreign].astype(ID_DTYPE).to_numpy(),
                 "date": dates[foreign].to_numpy(),
             }
         ).sort_values("date", kind="stable")
@@ -390,12 +395,27 @@ class Ledger:
             gaps = merged[merged["rate"].isna()].groupby("currency")["date"].min()
             detail = ", ".join(f"{c} on {d.date()}" for c, d in gaps.items())
             raise ValueError(f"fx_rate_missing: no rate into {rep} for {detail}")
-        exp_from = money.exponents(merged["currency"])
-        exp_to = money.exponent(rep)
-        values = result[merged["pos"].to_numpy()].astype(np.float64)
-        converted = np.rint(values * merged["rate"].to_numpy() * 10.0 ** (exp_to - exp_from))
-        result[merged["pos"].to_numpy()] = converted.astype(np.int64)
-        return pd.Series(result, index=amounts.index, dtype="int64")
+        scale = 10.0 ** (money.exponent(rep) - money.exponents(merged["currency"]))
+        factors[merged["pos"].to_numpy()] = merged["rate"].to_numpy() * scale
+        return factors
+
+    def to_reporting(
+        self, amounts: pd.Series, currencies: pd.Series, dates: pd.Series
+    ) -> pd.Series:
+        """Convert minor units into reporting-currency minor units.
+
+        Each amount uses :meth:`fx_factors` (the latest rate on or before its
+        date) and is rounded half-to-even to the reporting minor unit, document
+        by document; amounts already in the reporting currency pass unchanged.
+        """
+        amounts = pd.Series(amounts, copy=False)
+        values = amounts.astype("int64").to_numpy()
+        factors = self.fx_factors(
+            pd.Series(currencies, index=amounts.index, copy=False),
+            pd.Series(dates, index=amounts.index, copy=False),
+        )
+        converted = np.where(factors == 1.0, values, np.rint(values * factors).astype(np.int64))
+        return pd.Series(converted, index=amounts.index, dtype="int64")
 
     # ------------------------------------------------------------ flat form
     @classmethod

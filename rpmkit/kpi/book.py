@@ -1,0 +1,227 @@
+"""The ledger prepared once for fast KPI arithmetic, in reporting-currency minor units.
+
+KPIs ask the same few questions many times (open AR at a date, sales in a
+window, what settled an invoice by then), so :func:`book` turns a ledger into
+flat numpy arrays once and caches them per ledger object:
+
+* one row per invoice: day numbers of invoice and due dates, the amount in
+  reporting minor units, customer and segment codes;
+* one row per settlement event (allocation or adjustment): invoice row, the
+  effective day, the kind, and the amount in reporting minor units.
+
+Conversion keeps every identity exact. An invoice converts at the rate of its
+invoice date; its settlement events convert *cumulatively* at the same rate
+(event k takes ``round(cum_k × f) − round(cum_{k−1} × f)``), so a fully settled
+invoice is exactly zero in the reporting currency, open AR equals invoiced minus
+settled, and aging buckets sum to open AR to the minor unit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rpmkit.ledger import Ledger
+
+__all__ = ["Book", "EVENT_KINDS", "book", "day_number", "day_to_date"]
+
+EVENT_KINDS = ("applied", "credit_note", "write_off", "discount", "deduction")
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def day_number(dates) -> np.ndarray:
+    """Dates as int64 day numbers since 1970-01-01 (``NaT`` → a very large sentinel)."""
+    arr = pd.to_datetime(pd.Series(dates, copy=False)).to_numpy(dtype="datetime64[D]")
+    out = (arr - _EPOCH).astype(np.int64)
+    out[np.isnat(arr)] = np.iinfo(np.int64).max // 2
+    return out
+
+
+def day_to_date(day: int) -> pd.Timestamp:
+    return pd.Timestamp(_EPOCH + np.timedelta64(int(day), "D"))
+
+
+@dataclass(frozen=True, eq=False)
+class Book:
+    """Invoice and settlement-event arrays of one ledger (see the module docstring)."""
+
+    reporting_currency: str
+    inv_day: np.ndarray
+    due_day: np.ndarray
+    amount: np.ndarray
+    customer: np.ndarray
+    customers: pd.Index
+    segment: np.ndarray
+    segments: pd.Index
+    ev_inv: np.ndarray
+    ev_day: np.ndarray
+    ev_amount: np.ndarray
+    ev_kind: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.amount)
+
+    def settled_by(self, day: int, kinds: tuple[str, ...] | None = None) -> np.ndarray:
+        """Per invoice, reporting minor units settled by the end of ``day``."""
+        mask = self.ev_day <= day
+        if kinds is not None:
+            mask &= np.isin(self.ev_kind, [EVENT_KINDS.index(k) for k in kinds])
+        return _sum_by(self.ev_inv[mask], self.ev_amount[mask], self.n)
+
+    def open_at(self, day: int) -> np.ndarray:
+        """Per invoice, the open amount at the end of ``day`` (zero before it is issued)."""
+        open_ = self.amount - self.settled_by(day)
+        open_[self.inv_day > day] = 0
+        return open_
+
+    def ar_at(self, days: np.ndarray) -> np.ndarray:
+        """Total open AR at the end of each day in ``days`` (cumulative invoiced − settled)."""
+        days = np.asarray(days, dtype=np.int64)
+        return _cumulative_at(self.inv_day, self.amount, days) - _cumulative_at(
+            self.ev_day, self.ev_amount, days
+        )
+
+    def current_ar_at(self, day: int, grace_days: int = 0) -> int:
+        """Open AR at the end of ``day`` that is not more than ``grace_days`` past due."""
+        return int(self.open_at(day)[self.due_day + grace_days >= day].sum())
+
+    def sales_between(self, start: int, end: int) -> int:
+        """Credit sales: invoice amounts dated in ``[start, end]``."""
+        sel = (self.inv_day >= start) & (self.inv_day <= end)
+        return int(self.amount[sel].sum())
+
+    def settled_between(self, start: int, end: int, kinds: tuple[str, ...]) -> int:
+        """Settlement events of ``kinds`` dated in ``[start, end]``."""
+        sel = (self.ev_day >= start) & (self.ev_day <= end)
+        sel &= np.isin(self.ev_kind, [EVENT_KINDS.index(k) for k in kinds])
+        return int(self.ev_amount[sel].sum())
+
+    def settled_day(self) -> np.ndarray:
+        """Per invoice, the day cumulative settlement reached the amount (sentinel if never)."""
+        never = np.iinfo(np.int64).max // 2
+        out = np.full(self.n, never, dtype=np.int64)
+        if len(self.ev_inv) == 0:
+            return out
+        order = np.lexsort((self.ev_day, self.ev_inv))
+        inv, day, amt = self.ev_inv[order], self.ev_day[order], self.ev_amount[order]
+        cum = _group_cumsum(inv, amt)
+        done = cum >= self.amount[inv]
+        # first event per invoice at which it is fully settled
+        first = np.full(self.n, never, dtype=np.int64)
+        np.minimum.at(first, inv[done], day[done])
+        return np.where(self.amount > 0, first, out)
+
+
+_FLOAT_EXACT = 2**53
+
+
+def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer group sums.
+
+    ``np.bincount`` sums in float64, which is exact while every partial sum stays
+    below 2**53 minor units; that is checked, and ``np.add.at`` on int64 takes
+    over beyond it.
+    """
+    if np.abs(values).sum(dtype=np.float64) < _FLOAT_EXACT:
+        return np.bincount(index, weights=values, minlength=n).astype(np.int64)
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, index, values)
+    return out
+
+
+def _cumulative_at(day: np.ndarray, value: np.ndarray, at: np.ndarray) -> np.ndarray:
+    order = np.argsort(day, kind="stable")
+    cum = np.concatenate([[0], np.cumsum(value[order])])
+    return cum[np.searchsorted(day[order], at, side="right")]
+
+
+def _group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at each new value of the (sorted) ``groups``."""
+    if len(groups) == 0:
+        return values.copy()
+    cum = np.cumsum(values)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    offset = np.repeat(cum[starts] - values[starts], np.diff(np.r_[starts, len(groups)]))
+    return cum - offset
+
+
+def _segments(ledger: Ledger) -> pd.Series:
+    inv = ledger.invoices
+    master = ledger.customers.set_index("customer_id")["segment"]
+    from_master = inv["customer_id"].map(master)
+    return inv["segment"].fillna(from_master).fillna("(none)")
+
+
+def _build(ledger: Ledger) -> Book:
+    inv = ledger.invoices
+    factor = ledger.fx_factors(inv["currency"], inv["invoice_date"])
+    raw = inv["amount"].to_numpy(dtype=np.int64)
+    amount = np.where(factor == 1.0, raw, np.rint(raw * factor).astype(np.int64))
+    position = pd.Series(np.arange(len(inv)), index=inv["invoice_id"].to_numpy())
+
+    alloc = ledger.allocations
+    adj = ledger.adjustments
+    ev_inv = np.concatenate(
+        [
+            position.reindex(alloc["invoice_id"].to_numpy()).to_numpy(),
+            position.reindex(adj["invoice_id"].to_numpy()).to_numpy(),
+        ]
+    )
+    if np.isnan(ev_inv.astype(float)).any():
+        raise ValueError("settlement events refer to invoices the ledger does not have")
+    ev_inv = ev_inv.astype(np.int64)
+    inv_day = day_number(inv["invoice_date"])
+    ev_day = np.concatenate([day_number(ledger.allocation_dates()), day_number(adj["date"])])
+    ev_day = np.maximum(ev_day, inv_day[ev_inv]) if len(ev_inv) else ev_day
+    kind_codes = {k: i for i, k in enumerate(EVENT_KINDS)}
+    ev_kind = np.concatenate(
+        [
+            np.zeros(len(alloc), dtype=np.int8),
+            adj["kind"].map(kind_codes).to_numpy(dtype=np.int8),
+        ]
+    )
+    ev_doc = np.concatenate(
+        [alloc["amount"].to_numpy(dtype=np.int64), adj["amount"].to_numpy(dtype=np.int64)]
+    )
+    # Telescoping conversion: each event is the change in the rounded cumulative amount.
+    order = np.lexsort((ev_kind, ev_day, ev_inv))
+    cum_doc = _group_cumsum(ev_inv[order], ev_doc[order])
+    f = factor[ev_inv[order]]
+    cum_rep = np.where(f == 1.0, cum_doc, np.rint(cum_doc * f).astype(np.int64))
+    prev = np.r_[0, cum_rep[:-1]]
+    first = np.r_[True, ev_inv[order][1:] != ev_inv[order][:-1]] if len(order) else order
+    ev_rep = np.empty_like(ev_doc)
+    ev_rep[order] = cum_rep - np.where(first, 0, prev)
+
+    customer_codes, customers = pd.factorize(inv["customer_id"])
+    segment_codes, segments = pd.factorize(_segments(ledger))
+    return Book(
+        reporting_currency=ledger.reporting_currency,
+        inv_day=inv_day,
+        due_day=day_number(inv["due_date"]),
+        amount=amount,
+        customer=customer_codes,
+        customers=pd.Index(customers),
+        segment=segment_codes,
+        segments=pd.Index(segments),
+        ev_inv=ev_inv,
+        ev_day=ev_day,
+        ev_amount=ev_rep,
+        ev_kind=ev_kind,
+    )
+
+
+_CACHE: weakref.WeakKeyDictionary[Ledger, Book] = weakref.WeakKeyDictionary()
+
+
+def book(ledger: Ledger) -> Book:
+    """The prepared arrays of ``ledger``, built once per ledger object."""
+    cached = _CACHE.get(ledger)
+    if cached is None:
+        cached = _build(ledger)
+        _CACHE[ledger] = cached
+    return cached
