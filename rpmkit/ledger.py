@@ -42,8 +42,8 @@ import pandas as pd
 from rpmkit import money
 from rpmkit.schema import (
     DATE_DTYPE,
-    ID_DTYPE,
     FLAT_INVOICE,
+    ID_DTYPE,
     TABLE_ORDER,
     TABLES,
     dtype_for,
