@@ -80,7 +80,9 @@ def _coerce(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             continue
         s = frame[col.name]
         if col.kind == "money":
-            if not (pd.api.types.is_integer_dtype(s.dtype)):
+            if len(s) == 0:
+                s = s.astype("int64")
+            if not pd.api.types.is_integer_dtype(s.dtype):
                 raise TypeError(
                     f"{table}.{col.name} must hold integer minor units (got {s.dtype}); "
                     "convert with rpmkit.money.units_to_minor or load files with rpmkit.load"
@@ -146,6 +148,16 @@ class Ledger:
             object.__setattr__(self, name, _coerce(frame, name))
         if self.cutoff is not None:
             object.__setattr__(self, "cutoff", to_date(self.cutoff))
+
+    @classmethod
+    def _trusted(cls, reporting_currency: str, cutoff, **tables: pd.DataFrame) -> Ledger:
+        """Build from frames already in canonical form (views of a ledger), skipping coercion."""
+        ledger = object.__new__(cls)
+        for name in TABLE_ORDER:
+            object.__setattr__(ledger, name, tables[name])
+        object.__setattr__(ledger, "reporting_currency", reporting_currency)
+        object.__setattr__(ledger, "cutoff", cutoff)
+        return ledger
 
     # ------------------------------------------------------------------ basics
     @property
@@ -247,7 +259,7 @@ class Ledger:
             self.customers["created_date"].isna() | (self.customers["created_date"] <= t)
         ]
         fx = self.fx_rates[self.fx_rates["date"] <= t]
-        return Ledger(
+        return Ledger._trusted(
             customers=cust.reset_index(drop=True),
             invoices=inv.reset_index(drop=True),
             payments=pay.reset_index(drop=True),
@@ -360,9 +372,10 @@ class Ledger:
 
         Columns: the payment columns plus ``allocated`` and ``unapplied`` (minor units).
         """
-        view, _ = self._cut(as_of)
-        pay = view.payments.copy()
-        allocated = view.allocations.groupby("payment_id", observed=True)["amount"].sum()
+        _, t = self._cut(as_of) if as_of is None else (None, to_date(as_of))
+        pay = self.payments[self.payments["payment_date"] <= t].copy()
+        alloc = self.allocations[self.allocation_dates() <= t]
+        allocated = alloc.groupby("payment_id", observed=True)["amount"].sum()
         pay["allocated"] = pay["payment_id"].map(allocated).fillna(0).to_numpy(dtype=np.int64)
         pay["unapplied"] = pay["amount"] - pay["allocated"]
         return pay[pay["unapplied"] > 0].reset_index(drop=True)

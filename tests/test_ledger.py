@@ -268,7 +268,7 @@ def flat_ledgers(draw):
     return frame
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(flat=flat_ledgers(), t=dates)
 def test_open_ar_never_counts_a_document_dated_after_t(flat, t):
     ledger = Ledger.from_flat(flat)
@@ -283,7 +283,7 @@ def test_open_ar_never_counts_a_document_dated_after_t(flat, t):
     assert ledger.as_of(t).open_items()["open_amount"].sum() == expected["amount"].sum()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(flat=flat_ledgers())
 def test_flat_round_trip_property(flat):
     back = Ledger.from_flat(flat).to_flat()

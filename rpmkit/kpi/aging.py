@@ -113,7 +113,9 @@ def _unapplied(ledger: Ledger, as_of: pd.Timestamp) -> int:
     cash = ledger.unapplied_cash(as_of)
     if cash.empty:
         return 0
-    rep = ledger.to_reporting(cash["unapplied"], cash["currency"], cash["payment_date"])
+    # one conversion per currency and day, so splitting a payment changes nothing
+    daily = cash.groupby(["currency", "payment_date"], as_index=False)["unapplied"].sum()
+    rep = ledger.to_reporting(daily["unapplied"], daily["currency"], daily["payment_date"])
     return int(rep.sum())
 
 

@@ -152,8 +152,8 @@ def _group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 def _segments(ledger: Ledger) -> pd.Series:
     inv = ledger.invoices
     master = ledger.customers.set_index("customer_id")["segment"]
-    from_master = inv["customer_id"].map(master)
-    return inv["segment"].fillna(from_master).fillna("(none)")
+    from_master = inv["customer_id"].map(master).astype(inv["segment"].dtype)
+    return inv["segment"].where(inv["segment"].notna(), from_master).fillna("(none)")
 
 
 def _build(ledger: Ledger) -> Book:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from rpmkit import money
 from rpmkit.kpi.base import KpiValue, Period, period_bounds
-from rpmkit.kpi.book import Book, book, day_number
+from rpmkit.kpi.book import Book, book, day_to_date
 from rpmkit.ledger import Ledger
 
 __all__ = [
@@ -118,7 +118,7 @@ class Components:
 
 
 def _day(ts: pd.Timestamp) -> int:
-    return int(day_number(pd.Series([ts]))[0])
+    return int((np.datetime64(ts, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
 
 
 def components(
@@ -145,24 +145,20 @@ def components(
 
 
 def _month_windows(as_of: pd.Timestamp, count: int) -> list[Period]:
-    """Calendar-month windows ending at ``as_of``, latest first."""
+    """Calendar-month windows ending at ``as_of``, latest first (same day-of-month steps)."""
     nxt = as_of + pd.Timedelta(days=1)
-    return [
-        Period(
-            pd.Timestamp(nxt - pd.DateOffset(months=k + 1)),
-            pd.Timestamp(nxt - pd.DateOffset(months=k)) - pd.Timedelta(days=1),
-        )
-        for k in range(count)
-    ]
+    bounds = [pd.Timestamp(nxt - pd.DateOffset(months=k)) for k in range(count + 1)]
+    return [Period(bounds[k + 1], bounds[k] - pd.Timedelta(days=1)) for k in range(count)]
 
 
 def _countback(b: Book, ar: int, as_of: pd.Timestamp) -> tuple[float, bool, list[dict]]:
     first_day = int(b.inv_day.min()) if b.n else _day(as_of)
-    windows = []
-    for w in _month_windows(as_of, MAX_COUNTBACK_MONTHS):
-        if _day(w.end) < first_day:
-            break
-        windows.append(w)
+    months_back = (as_of.year - day_to_date(first_day).year) * 12 + as_of.month + 1
+    windows = [
+        w
+        for w in _month_windows(as_of, min(MAX_COUNTBACK_MONTHS, max(months_back, 1)))
+        if _day(w.end) >= first_day
+    ]
     sales = [b.sales_between(_day(w.start), _day(w.end)) for w in windows]
     days, exhausted = countback_days(ar, sales, [w.days for w in windows])
     walked = [

@@ -16,13 +16,17 @@ __all__ = ["receipts", "snapshot"]
 
 
 def receipts(ledger: Ledger, start: pd.Timestamp, end: pd.Timestamp) -> int:
-    """Payments dated in ``[start, end]`` in reporting minor units (each at its own date's rate)."""
+    """Payments dated in ``[start, end]`` in reporting minor units.
+
+    Receipts of one currency on one day are totalled before conversion, so how
+    a remittance was split into payments does not change the total.
+    """
     pay = ledger.payments
     sel = (pay["payment_date"] >= start) & (pay["payment_date"] <= end)
     if not sel.any():
         return 0
-    part = pay[sel]
-    return int(ledger.to_reporting(part["amount"], part["currency"], part["payment_date"]).sum())
+    daily = pay[sel].groupby(["currency", "payment_date"], as_index=False)["amount"].sum()
+    return int(ledger.to_reporting(daily["amount"], daily["currency"], daily["payment_date"]).sum())
 
 
 def snapshot(
