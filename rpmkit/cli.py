@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,6 +80,71 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if len(result.rejects) else 0
 
 
+def _as_of(value: str):
+    """``--as-of`` as a calendar date; ``ValueError`` with a readable message otherwise."""
+    from rpmkit.ledger import to_date
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"--as-of must be a date like 2024-06-30, got {value!r}")
+    try:
+        return to_date(value.strip())
+    except ValueError:
+        raise ValueError(f"--as-of {value!r} is not a calendar date") from None
+
+
+def _load_for_kpis(args: argparse.Namespace):
+    """Load SOURCE; warn on stderr (one line) when input rows were rejected."""
+    from rpmkit import io
+
+    try:
+        result = io.load(args.source, preset=args.preset, mapping=args.mapping)
+    except io.LoadError as exc:
+        problems = "\n".join(str(exc).splitlines()[1:])  # without the "cannot load:" header
+        raise ValueError(f"cannot read {args.source}:\n{problems}") from None
+    counts = result.manifest.counts or {}
+    rejected = sum(int(c.get("rejected", 0)) for c in counts.values())
+    if rejected:
+        print(
+            f"warning: {rejected:,} input row(s) rejected and left out of the KPIs; "
+            f"see `rpmkit validate {args.source}`",
+            file=sys.stderr,
+        )
+    return result.ledger
+
+
+def _cmd_kpis(args: argparse.Namespace) -> int:
+    import csv
+
+    from rpmkit.kpi import snapshot
+    from rpmkit.report import flatten_kpis, format_kpis
+
+    as_of = _as_of(args.as_of)
+    ledger = _load_for_kpis(args)
+    snap = snapshot(ledger, as_of, args.period)
+    if args.format == "json":
+        print(json.dumps(snap, indent=2))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["key", "value"])
+        writer.writerows((k, "" if v is None else v) for k, v in flatten_kpis(snap))
+    else:
+        print(format_kpis(snap))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from rpmkit.report import write_report
+
+    as_of = _as_of(args.as_of)
+    if Path(args.out).suffix.lower() not in (".html", ".htm", ".xlsx"):
+        raise ValueError(f"--out must end in .html or .xlsx, got {args.out!r}")
+    ledger = _load_for_kpis(args)
+    label = "" if "://" in str(args.source) else Path(args.source).name
+    out = write_report(ledger, as_of, args.out, args.period, source_label=label)
+    print(f"Wrote the KPI pack as of {as_of.date()} to {out}")
+    return 0
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source", help="ledger folder, flat file, Excel workbook, DuckDB file or SQL URL"
@@ -87,8 +153,18 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mapping", help="YAML file mapping source columns to canonical ones")
 
 
-def _add_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+def _add_format(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json")) -> None:
+    p.add_argument("--format", choices=choices, default="table", help="output format")
+
+
+def _add_as_of(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", required=True, help="as-of date, YYYY-MM-DD (the period ends then)")
+    p.add_argument(
+        "--period",
+        choices=("month", "quarter", "year"),
+        default="month",
+        help="period ending at --as-of (month)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", help="write the load manifest (JSON) to this file")
     _add_format(p)
     p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("kpis", help="headline KPIs (aging, DSO family, BPDSO, ADD, CEI) at a date")
+    _add_source_options(p)
+    _add_as_of(p)
+    _add_format(p, ("table", "json", "csv"))
+    p.set_defaults(handler=_cmd_kpis)
+
+    p = sub.add_parser("report", help="a KPI pack as a standalone HTML page or an Excel workbook")
+    _add_source_options(p)
+    _add_as_of(p)
+    p.add_argument("--out", required=True, help="FILE.html or FILE.xlsx to write")
+    p.set_defaults(handler=_cmd_report)
     return parser
 
 

@@ -210,25 +210,35 @@ class Ledger:
     def allocation_dates(self) -> pd.Series:
         """Effective date of each allocation.
 
-        The application date when given, else the payment date, and never
-        before the invoice date (cash received ahead of an invoice settles it
-        only once the invoice exists).
+        The application date when given, else the payment date; never before
+        the payment was received nor before the invoice exists (cash received
+        ahead of an invoice settles it only once the invoice is issued). An
+        allocation whose payment or invoice is missing has no date (``NaT``)
+        and never takes effect. Computed once per ledger object.
         """
+        cached = self.__dict__.get("_allocation_dates")
+        if cached is not None:
+            return cached
         alloc = self.allocations
         if alloc.empty:
-            return pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
-        pay_date = (
-            alloc["payment_id"]
-            .map(self.payments.set_index("payment_id")["payment_date"])
-            .astype(DATE_DTYPE)
-        )
-        inv_date = (
-            alloc["invoice_id"]
-            .map(self.invoices.set_index("invoice_id")["invoice_date"])
-            .astype(DATE_DTYPE)
-        )
-        applied = alloc["applied_date"].fillna(pay_date)
-        return applied.where(applied >= inv_date, inv_date)
+            dates = pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
+        else:
+            pay_date = (
+                alloc["payment_id"]
+                .map(self.payments.set_index("payment_id")["payment_date"])
+                .astype(DATE_DTYPE)
+            )
+            inv_date = (
+                alloc["invoice_id"]
+                .map(self.invoices.set_index("invoice_id")["invoice_date"])
+                .astype(DATE_DTYPE)
+            )
+            applied = alloc["applied_date"].fillna(pay_date)
+            dates = applied.where(applied >= pay_date, pay_date)
+            dates = dates.where(dates >= inv_date, inv_date)
+            dates[pay_date.isna() | inv_date.isna()] = pd.NaT
+        object.__setattr__(self, "_allocation_dates", dates)
+        return dates
 
     def as_of(self, date) -> Ledger:
         """The ledger as known at the end of ``date``.
@@ -242,11 +252,8 @@ class Ledger:
         inv = self.invoices[self.invoices["invoice_date"] <= t]
         pay = self.payments[self.payments["payment_date"] <= t]
         eff = self.allocation_dates()
-        alloc = self.allocations[
-            (eff <= t)
-            & self.allocations["invoice_id"].isin(inv["invoice_id"])
-            & self.allocations["payment_id"].isin(pay["payment_id"])
-        ]
+        # effective dates are never before their payment or invoice: no join needed
+        alloc = self.allocations[eff <= t]
         adj = self.adjustments[self.adjustments["date"] <= t]
         disp = self.disputes[self.disputes["opened_date"] <= t].copy()
         later = disp["resolved_date"] > t
@@ -259,7 +266,7 @@ class Ledger:
             self.customers["created_date"].isna() | (self.customers["created_date"] <= t)
         ]
         fx = self.fx_rates[self.fx_rates["date"] <= t]
-        return Ledger._trusted(
+        view = Ledger._trusted(
             customers=cust.reset_index(drop=True),
             invoices=inv.reset_index(drop=True),
             payments=pay.reset_index(drop=True),
@@ -271,6 +278,8 @@ class Ledger:
             reporting_currency=self.reporting_currency,
             cutoff=t,
         )
+        object.__setattr__(view, "_allocation_dates", eff[eff <= t].reset_index(drop=True))
+        return view
 
     def _cut(self, as_of) -> tuple[Ledger, pd.Timestamp]:
         if as_of is None:
