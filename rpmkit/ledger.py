@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rpmkit import money
+from rpmkit import keys, money
 from rpmkit.schema import (
     DATE_DTYPE,
     FLAT_INVOICE,
@@ -223,16 +223,12 @@ class Ledger:
         if alloc.empty:
             dates = pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
         else:
-            pay_date = (
-                alloc["payment_id"]
-                .map(self.payments.set_index("payment_id")["payment_date"])
-                .astype(DATE_DTYPE)
-            )
-            inv_date = (
-                alloc["invoice_id"]
-                .map(self.invoices.set_index("invoice_id")["invoice_date"])
-                .astype(DATE_DTYPE)
-            )
+            pay_date = keys.lookup(
+                alloc["payment_id"], self.payments["payment_id"], self.payments["payment_date"]
+            ).set_axis(alloc.index)
+            inv_date = keys.lookup(
+                alloc["invoice_id"], self.invoices["invoice_id"], self.invoices["invoice_date"]
+            ).set_axis(alloc.index)
             applied = alloc["applied_date"].fillna(pay_date)
             dates = applied.where(applied >= pay_date, pay_date)
             dates = dates.where(dates >= inv_date, inv_date)
@@ -313,7 +309,11 @@ class Ledger:
         )
 
         def per_invoice(values: pd.Series) -> np.ndarray:
-            return inv["invoice_id"].map(values).fillna(0).to_numpy(dtype=np.int64)
+            pos = keys.positions(inv["invoice_id"], values.index.to_series())
+            found = (
+                values.fillna(0).to_numpy(dtype=np.int64)[np.maximum(pos, 0)] if len(values) else 0
+            )
+            return np.where(pos >= 0, found, 0).astype(np.int64)
 
         def kind_total(*kinds: str) -> np.ndarray:
             total = np.zeros(len(inv), dtype=np.int64)
@@ -351,13 +351,15 @@ class Ledger:
         closed = settled["open_amount"] <= 0
         if events.empty or not closed.any():
             return result
-        events = events[events["invoice_id"].isin(settled.loc[closed, "invoice_id"])]
-        events = events.sort_values(["invoice_id", "date"], kind="stable")
-        events["cum"] = events.groupby("invoice_id", observed=True)["amount"].cumsum()
-        target = events["invoice_id"].map(settled.set_index("invoice_id")["amount"])
-        reached = events[events["cum"] >= target]
-        first = reached.groupby("invoice_id", observed=True)["date"].min()
-        return settled["invoice_id"].map(first).astype(DATE_DTYPE)
+        pos = keys.positions(events["invoice_id"], settled["invoice_id"])
+        events = events.assign(pos=pos)[(pos >= 0) & closed.to_numpy()[np.maximum(pos, 0)]]
+        events = events.sort_values(["pos", "date"], kind="stable")
+        events["cum"] = events.groupby("pos")["amount"].cumsum()
+        target = settled["amount"].to_numpy()[events["pos"].to_numpy()]
+        reached = events[events["cum"].to_numpy() >= target]
+        first = reached.groupby("pos")["date"].min()
+        result.iloc[first.index.to_numpy()] = first.to_numpy()
+        return result
 
     def open_items(self, as_of=None) -> pd.DataFrame:
         """Invoices open at the end of ``as_of`` with their open amount.
@@ -385,7 +387,9 @@ class Ledger:
         pay = self.payments[self.payments["payment_date"] <= t].copy()
         alloc = self.allocations[self.allocation_dates() <= t]
         allocated = alloc.groupby("payment_id", observed=True)["amount"].sum()
-        pay["allocated"] = pay["payment_id"].map(allocated).fillna(0).to_numpy(dtype=np.int64)
+        pos = keys.positions(pay["payment_id"], allocated.index.to_series())
+        amounts = allocated.to_numpy(dtype=np.int64)
+        pay["allocated"] = np.where(pos >= 0, amounts[np.maximum(pos, 0)] if len(amounts) else 0, 0)
         pay["unapplied"] = pay["amount"] - pay["allocated"]
         return pay[pay["unapplied"] > 0].reset_index(drop=True)
 
@@ -504,7 +508,7 @@ class Ledger:
             columns=["applied", "credited", "written_off", "discounted", "open_amount"]
         ).rename(columns={"settled_date": "paid_date"})
         if "disputed" not in flat.columns:
-            flat["disputed"] = flat["invoice_id"].isin(view.disputes["invoice_id"])
+            flat["disputed"] = keys.isin(flat["invoice_id"], view.disputes["invoice_id"])
         first = [c.name for c in FLAT_INVOICE.columns if c.name in flat.columns]
         rest = [c for c in flat.columns if c not in first]
         return flat[first + rest].reset_index(drop=True)
@@ -527,7 +531,7 @@ class Ledger:
                 known = getattr(self, target)[key]
                 if name == "invoices" and col == "customer_id" and self.customers.empty:
                     continue
-                bad = ~frame[col].isin(known) & frame[col].notna()
+                bad = ~keys.isin(frame[col], known) & frame[col].notna().to_numpy()
                 if bad.any():
                     problems.append(f"{name}.{col}: {int(bad.sum())} unknown {target}")
             m = spec.money
