@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["isin", "lookup", "positions"]
+__all__ = ["group_sum", "isin", "lookup", "positions"]
 
 
 def _arrow(values) -> pa.Array | pa.ChunkedArray:
@@ -53,4 +53,24 @@ def lookup(keys, table_keys, table_values: pd.Series) -> pd.Series:
     out = out.copy()
     if not found.all():
         out[~found] = None
+    return out
+
+
+_FLOAT_EXACT = 2**53
+
+
+def group_sum(index: np.ndarray, values, n: int) -> np.ndarray:
+    """Exact int64 sums of ``values`` by group position ``index`` (0 ≤ index < n).
+
+    ``np.bincount`` sums in float64, which is exact while every partial sum stays
+    below 2**53; that is checked, and ``np.add.at`` on int64 takes over beyond it.
+
+    >>> group_sum(np.array([0, 2, 0]), np.array([5, 7, 1]), 3).tolist()
+    [6, 0, 7]
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if np.abs(values).sum(dtype=np.float64) < _FLOAT_EXACT:
+        return np.bincount(index, weights=values, minlength=n).astype(np.int64)
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, index, values)
     return out

@@ -207,6 +207,34 @@ class Ledger:
         return dates.min(), dates.max()
 
     # ------------------------------------------------------- point in time
+    def _cached(self, name: str, compute):
+        """A derived value computed once per ledger object (tables are never mutated)."""
+        value = self.__dict__.get(name)
+        if value is None:
+            value = compute()
+            object.__setattr__(self, name, value)
+        return value
+
+    def links(self) -> dict[str, np.ndarray]:
+        """Row positions behind the references, ``-1`` where the target is missing.
+
+        ``alloc_invoice`` and ``alloc_payment`` for each allocation, and
+        ``adj_invoice`` for each adjustment: one hash join each, done once per
+        ledger so every analysis after it works on integer positions.
+        """
+
+        def compute() -> dict[str, np.ndarray]:
+            inv_ids = self.invoices["invoice_id"]
+            return {
+                "alloc_invoice": keys.positions(self.allocations["invoice_id"], inv_ids),
+                "alloc_payment": keys.positions(
+                    self.allocations["payment_id"], self.payments["payment_id"]
+                ),
+                "adj_invoice": keys.positions(self.adjustments["invoice_id"], inv_ids),
+            }
+
+        return self._cached("_links", compute)
+
     def allocation_dates(self) -> pd.Series:
         """Effective date of each allocation.
 
@@ -216,25 +244,25 @@ class Ledger:
         allocation whose payment or invoice is missing has no date (``NaT``)
         and never takes effect. Computed once per ledger object.
         """
-        cached = self.__dict__.get("_allocation_dates")
-        if cached is not None:
-            return cached
-        alloc = self.allocations
-        if alloc.empty:
-            dates = pd.Series([], dtype=DATE_DTYPE, index=alloc.index)
-        else:
-            pay_date = keys.lookup(
-                alloc["payment_id"], self.payments["payment_id"], self.payments["payment_date"]
-            ).set_axis(alloc.index)
-            inv_date = keys.lookup(
-                alloc["invoice_id"], self.invoices["invoice_id"], self.invoices["invoice_date"]
-            ).set_axis(alloc.index)
-            applied = alloc["applied_date"].fillna(pay_date)
-            dates = applied.where(applied >= pay_date, pay_date)
-            dates = dates.where(dates >= inv_date, inv_date)
-            dates[pay_date.isna() | inv_date.isna()] = pd.NaT
-        object.__setattr__(self, "_allocation_dates", dates)
-        return dates
+
+        def compute() -> pd.Series:
+            alloc = self.allocations
+            links = self.links()
+            inv_pos, pay_pos = links["alloc_invoice"], links["alloc_payment"]
+            pay_dates = self.payments["payment_date"].to_numpy(dtype=DATE_DTYPE)
+            inv_dates = self.invoices["invoice_date"].to_numpy(dtype=DATE_DTYPE)
+            missing = (inv_pos < 0) | (pay_pos < 0)
+            pay_date = pay_dates[np.maximum(pay_pos, 0)] if len(pay_dates) else pay_dates[:0]
+            inv_date = inv_dates[np.maximum(inv_pos, 0)] if len(inv_dates) else inv_dates[:0]
+            applied = alloc["applied_date"].to_numpy(dtype=DATE_DTYPE)
+            if len(alloc) and (len(pay_date) == 0 or len(inv_date) == 0):
+                return pd.Series(pd.NaT, index=alloc.index, dtype=DATE_DTYPE)
+            dates = np.where(np.isnat(applied), pay_date, applied)
+            dates = np.maximum(np.maximum(dates, pay_date), inv_date)
+            dates[missing] = np.datetime64("NaT")
+            return pd.Series(dates, index=alloc.index, dtype=DATE_DTYPE)
+
+        return self._cached("_allocation_dates", compute)
 
     def as_of(self, date) -> Ledger:
         """The ledger as known at the end of ``date``.
@@ -298,32 +326,22 @@ class Ledger:
         """
         view = self.as_of(as_of) if as_of is not None else self
         inv = view.invoices
-        applied = view.allocations.groupby("invoice_id", observed=True)["amount"].sum()
-        adj = view.adjustments
-        by_kind = (
-            adj.pivot_table(
-                index="invoice_id", columns="kind", values="amount", aggfunc="sum", observed=True
-            )
-            if not adj.empty
-            else pd.DataFrame()
-        )
+        links = view.links()
+        n = len(inv)
 
-        def per_invoice(values: pd.Series) -> np.ndarray:
-            pos = keys.positions(inv["invoice_id"], values.index.to_series())
-            found = (
-                values.fillna(0).to_numpy(dtype=np.int64)[np.maximum(pos, 0)] if len(values) else 0
-            )
-            return np.where(pos >= 0, found, 0).astype(np.int64)
+        def total(
+            pos: np.ndarray, amounts: pd.Series, mask: np.ndarray | None = None
+        ) -> np.ndarray:
+            keep = pos >= 0 if mask is None else (pos >= 0) & mask
+            return keys.group_sum(pos[keep], amounts.to_numpy(dtype=np.int64)[keep], n)
+
+        adj_kind = view.adjustments["kind"].to_numpy(dtype=object)
 
         def kind_total(*kinds: str) -> np.ndarray:
-            total = np.zeros(len(inv), dtype=np.int64)
-            for k in kinds:
-                if k in by_kind.columns:
-                    total += per_invoice(by_kind[k])
-            return total
+            return total(links["adj_invoice"], view.adjustments["amount"], np.isin(adj_kind, kinds))
 
         out = inv.copy()
-        out["applied"] = per_invoice(applied)
+        out["applied"] = total(links["alloc_invoice"], view.allocations["amount"])
         out["credited"] = kind_total("credit_note")
         out["written_off"] = kind_total("write_off")
         out["discounted"] = kind_total("discount", "deduction")
@@ -385,11 +403,11 @@ class Ledger:
         """
         _, t = self._cut(as_of) if as_of is None else (None, to_date(as_of))
         pay = self.payments[self.payments["payment_date"] <= t].copy()
-        alloc = self.allocations[self.allocation_dates() <= t]
-        allocated = alloc.groupby("payment_id", observed=True)["amount"].sum()
-        pos = keys.positions(pay["payment_id"], allocated.index.to_series())
-        amounts = allocated.to_numpy(dtype=np.int64)
-        pay["allocated"] = np.where(pos >= 0, amounts[np.maximum(pos, 0)] if len(amounts) else 0, 0)
+        pay_pos = self.links()["alloc_payment"]
+        keep = (self.allocation_dates() <= t).to_numpy() & (pay_pos >= 0)
+        amounts = self.allocations["amount"].to_numpy(dtype=np.int64)
+        allocated = keys.group_sum(pay_pos[keep], amounts[keep], len(self.payments))
+        pay["allocated"] = allocated[pay.index.to_numpy()]
         pay["unapplied"] = pay["amount"] - pay["allocated"]
         return pay[pay["unapplied"] > 0].reset_index(drop=True)
 

@@ -71,7 +71,7 @@ class Book:
         mask = self.ev_day <= day
         if kinds is not None:
             mask &= np.isin(self.ev_kind, [EVENT_KINDS.index(k) for k in kinds])
-        return _sum_by(self.ev_inv[mask], self.ev_amount[mask], self.n)
+        return keys.group_sum(self.ev_inv[mask], self.ev_amount[mask], self.n)
 
     def open_at(self, day: int) -> np.ndarray:
         """Per invoice, the open amount at the end of ``day`` (zero before it is issued)."""
@@ -117,21 +117,7 @@ class Book:
         return np.where(self.amount > 0, first, out)
 
 
-_FLOAT_EXACT = 2**53
-
-
-def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Exact integer group sums.
-
-    ``np.bincount`` sums in float64, which is exact while every partial sum stays
-    below 2**53 minor units; that is checked, and ``np.add.at`` on int64 takes
-    over beyond it.
-    """
-    if np.abs(values).sum(dtype=np.float64) < _FLOAT_EXACT:
-        return np.bincount(index, weights=values, minlength=n).astype(np.int64)
-    out = np.zeros(n, dtype=np.int64)
-    np.add.at(out, index, values)
-    return out
+_sum_by = keys.group_sum
 
 
 def _cumulative_at(day: np.ndarray, value: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -166,12 +152,8 @@ def _build(ledger: Ledger) -> Book:
 
     alloc = ledger.allocations
     adj = ledger.adjustments
-    ev_inv = np.concatenate(
-        [
-            keys.positions(alloc["invoice_id"], inv["invoice_id"]),
-            keys.positions(adj["invoice_id"], inv["invoice_id"]),
-        ]
-    )
+    links = ledger.links()
+    ev_inv = np.concatenate([links["alloc_invoice"], links["adj_invoice"]])
     if (ev_inv < 0).any():
         raise ValueError("settlement events refer to invoices the ledger does not have")
     inv_day = day_number(inv["invoice_date"])
