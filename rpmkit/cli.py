@@ -77,7 +77,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(quality.format_quality(report))
         if args.rejects and len(result.rejects):
             print(f"\nRejected rows written to {args.rejects}")
-    return 1 if len(result.rejects) else 0
+    return 0 if result.ok else 1
 
 
 def _as_of(value: str):

@@ -337,5 +337,14 @@ REASONS: dict[str, str] = {
     "resolved_before_opened": "resolved before it was opened",
     "paid_before_invoice": "the paid date is before the invoice date",
     "fx_rate_missing": "no exchange rate on or before the document date",
+    # added with rpmkit.load (io/validation)
+    "duplicate_table": "two files or sheets provide the same table",
+    "missing_table": "the source has no table the ledger can use",
+    "bad_option": "an option, mapping or preset is invalid",
+    "wrong_field_count": "the row has more or fewer fields than the header",
+    "excel_error": "a spreadsheet error value (#N/A, #REF!, ...) instead of a value",
+    "id_precision_lost": "an identifier stored as a number of over 15 digits: digits were lost",
+    "date_has_time": "a date with a time of day other than midnight",
+    "rate_not_positive": "the exchange rate must be greater than zero",
 }
 """Stable reject reason codes and their one-line meaning."""

@@ -797,17 +797,7 @@ END_TO_END = {
 }
 
 
-# The loader's totals-row rule takes a customer called "Total Tools Ltd" for a
-# totals row (its key starts with "Total"); the preset itself maps it correctly.
-_LOADER_TOTALS_RULE = pytest.mark.xfail(
-    reason="loader flags the customer key 'Total Tools Ltd' as a totals row", strict=False
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=_LOADER_TOTALS_RULE) if n == "xero" else n for n in END_TO_END],
-)
+@pytest.mark.parametrize("name", list(END_TO_END))
 def test_load_end_to_end(name):
     load = _load()
     as_of, open_ar, unapplied, expected = END_TO_END[name]
@@ -819,3 +809,16 @@ def test_load_end_to_end(name):
     assert items.groupby("currency")["open_amount"].sum().to_dict() == open_ar
     assert int(result.ledger.unapplied_cash(as_of)["unapplied"].sum()) == unapplied
     result.ledger.check()
+
+
+def test_loader_options_reach_the_preset(tmp_path):
+    """A decimal declared at load time is the one the preset reads amounts with."""
+    load = _load()
+    text = (DATA / SAMPLES["sap-fbl5n"][0]).read_text(encoding="utf-8")
+    dotted = text.replace(".", "").replace(",", ".")  # 1.190,00 -> 1190.00; 02.01.2024 -> 02012024
+    path = tmp_path / "fbl5n_point.csv"
+    path.write_text(dotted, encoding="utf-8")
+    comma = load(DATA / SAMPLES["sap-fbl5n"][0], preset="sap-fbl5n")
+    point = load(path, preset="sap-fbl5n", decimal=".", date_format="%d%m%Y")
+    assert point.manifest.reconciled
+    assert point.ledger.invoices["amount"].sum() == comma.ledger.invoices["amount"].sum()

@@ -1,0 +1,618 @@
+"""Read any tabular source as text, keeping where every row came from.
+
+Each reader returns :class:`RawTable` objects: a frame of Arrow-backed string
+columns under the source's own headers, plus ``_source`` (the source name as
+given, ``#sheet`` or ``#table`` appended) and ``_line`` (the row number a
+spreadsheet would show: the header is line 1, so the first data row is line 2;
+database tables and Parquet files are numbered the same way, as if exported
+with a header).
+
+Typed columns become text *exactly*: dates as ISO ``YYYY-MM-DD`` (a time of
+day is kept so validation can refuse it), decimals as their exact digits,
+integers as digits, floats as their shortest round-trip text with ``.0`` kept
+on whole numbers (so an identifier that went through a float is recognisable),
+Excel cells as described in :func:`excel_cell_text`. Nothing is parsed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io as _stdio
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from rpmkit.validation import LINE_COL, SOURCE_COL
+
+__all__ = [
+    "RawTable",
+    "arrow_to_text",
+    "excel_cell_text",
+    "read_csv",
+    "read_duckdb",
+    "read_excel",
+    "read_parquet",
+    "read_sql",
+    "sniff_delimiter",
+]
+
+STRING = pd.StringDtype("pyarrow")
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class RawTable:
+    """One table of a source, as text.
+
+    ``name`` is what a preset sees as the key (file stem, sheet or table
+    name); ``info`` goes to the manifest; ``problems`` are file-level problems
+    (dicts with the rejects columns); ``row_problems`` are rows the reader
+    could not split into the header's columns (rejected, never dropped).
+    """
+
+    name: str
+    source: str
+    frame: pd.DataFrame
+    headers: list[str]
+    info: dict = field(default_factory=dict)
+    problems: list[dict] = field(default_factory=list)
+    row_problems: list[dict] = field(default_factory=list)
+
+
+def file_problem(
+    source: str, reason: str, message: str, *, table: str = "", column: str = "", value: str = ""
+) -> dict:
+    """A file-level problem with the columns of the rejects frame."""
+    return {
+        "table": table,
+        "source": source,
+        "line": None,
+        "column": column,
+        "reason": reason,
+        "message": message,
+        "value": value,
+        "record": None,
+    }
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """sha256 hex digest and size in bytes of a file, read in chunks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+# --------------------------------------------------------------------------- frames
+def _frame(
+    columns: dict[str, pa.ChunkedArray | pa.Array], source: str, lines: np.ndarray
+) -> pd.DataFrame:
+    n = len(lines)
+    data = {}
+    for name, arr in columns.items():
+        data[name] = pd.Series(pd.array(arr, dtype=STRING), copy=False)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    frame[SOURCE_COL] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
+    frame[LINE_COL] = np.asarray(lines, dtype=np.int64)
+    return frame
+
+
+def _unique_headers(
+    headers: list[str], source: str, problems: list[dict]
+) -> tuple[list[str], list[bool]]:
+    """Blank headers become ``column_N``; repeated ones are reported (and made unique)."""
+    out: list[str] = []
+    generated: list[bool] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers, start=1):
+        name = (h or "").strip()
+        gen = False
+        if not name:
+            name, gen = f"column_{i}", True
+        if name in seen:
+            problems.append(
+                file_problem(
+                    source,
+                    "duplicate_header",
+                    f"the header {name!r} appears in columns {seen[name]} and {i}; "
+                    "rename one so each column has its own header",
+                    column=name,
+                    value=name,
+                )
+            )
+            name = f"{name} ({i})"
+        seen.setdefault(name, i)
+        out.append(name)
+        generated.append(gen)
+    return out, generated
+
+
+def _drop_empty_generated(
+    frame: pd.DataFrame, headers: list[str], generated: list[bool], info: dict
+) -> list[str]:
+    """Unnamed columns with no values at all (trailing separators) are dropped and noted."""
+    dropped = []
+    for h, gen in zip(list(headers), generated, strict=True):
+        if gen and frame[h].isna().all() | (frame[h].fillna("").str.strip() == "").all():
+            del frame[h]
+            dropped.append(h)
+    if dropped:
+        info["dropped_empty_columns"] = dropped
+    return [h for h in headers if h not in dropped]
+
+
+# --------------------------------------------------------------------------- CSV
+def _decode(data: bytes, declared: str | None) -> tuple[bytes, str]:
+    """UTF-8 bytes for pyarrow, and the encoding that was found or declared."""
+    if declared:
+        enc = declared.lower().replace("_", "-")
+        if enc in ("utf-8", "utf8"):
+            return data.removeprefix(b"\xef\xbb\xbf"), "utf-8"
+        return data.decode(declared).lstrip("\ufeff").encode("utf-8"), declared
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8"), "utf-16"
+    return data, "utf-8"
+
+
+def _fallback(data: bytes) -> tuple[bytes, str]:
+    try:
+        return data.decode("cp1252").encode("utf-8"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    reader = csv.reader(_stdio.StringIO(text), delimiter=delimiter)
+    return next(reader, [])
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The most frequent of ``,`` ``;`` tab ``|`` outside quotes in the header line."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(
+    path: Path,
+    *,
+    source: str,
+    name: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    grid: bool = False,
+) -> RawTable:
+    """Read a delimited text file with every column as a string.
+
+    Encoding: a UTF-8 or UTF-16 byte-order mark wins, else UTF-8, else
+    cp1252 (latin-1 when cp1252 cannot decode it either), unless declared.
+    Delimiter: declared, or sniffed from the header line. Blank lines are
+    not rows (but keep their line numbers); rows with too few or too many
+    fields are returned in ``row_problems`` as ``wrong_field_count``.
+
+    ``grid=True``: no header; every record is a row (line 1 included) with
+    positional columns ``c0, c1, …`` padded to the widest record.
+    """
+    sha, size = file_digest(path)
+    info: dict = {"kind": "csv", "path": source, "sha256": sha, "bytes": size}
+    data = path.read_bytes()
+    problems: list[dict] = []
+    try:
+        utf8, enc = _decode(data, encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        problems.append(
+            file_problem(source, "unreadable_file", f"cannot decode as {encoding}: {exc}")
+        )
+        return RawTable(name, source, pd.DataFrame(), [], info, problems)
+    if not utf8.strip():
+        info["encoding"] = enc
+        problems.append(file_problem(source, "empty_file", "the file is empty"))
+        return RawTable(name, source, pd.DataFrame(), [], info, problems)
+    head = utf8[: 1 << 16]
+    try:
+        head_text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        head_text = None
+    if head_text is None and not encoding:
+        # Cut inside a multi-byte character or not UTF-8 at all: check the whole file once.
+        try:
+            utf8.decode("utf-8")
+        except UnicodeDecodeError:
+            utf8, enc = _fallback(data)
+        head_text = utf8[: 1 << 16].decode("utf-8", errors="ignore")
+    assert head_text is not None
+    first_line = head_text.splitlines()[0] if head_text.splitlines() else ""
+    delim = delimiter or sniff_delimiter(first_line)
+    info.update({"encoding": enc, "delimiter": delim})
+    if grid:
+        try:
+            utf8.decode("utf-8")
+        except UnicodeDecodeError:
+            utf8, info["encoding"] = _fallback(data)
+        return _grid_csv(utf8, delim, name, source, info)
+    header = _first_record(head_text, delim)
+    ncols = max(len(header), 1)
+    gen_names = [f"c{i}" for i in range(ncols)]
+    bad_rows: list = []
+
+    def on_invalid(row) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    def attempt(buf: bytes, threads: bool) -> pa.Table:
+        bad_rows.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(buf),
+            read_options=pacsv.ReadOptions(
+                column_names=gen_names, use_threads=threads, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(gen_names, pa.string()),
+                # Blank cells are missing: null in Arrow, so typed casts skip them.
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+
+    try:
+        try:
+            table = attempt(utf8, True)
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc) or encoding:
+                raise
+            utf8, enc = _fallback(data)
+            table = attempt(utf8, True)
+        if bad_rows and any(r.number is None for r in bad_rows):
+            table = attempt(utf8, False)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        problems.append(
+            file_problem(source, "unreadable_file", f"cannot read as delimited text: {exc}")
+        )
+        return RawTable(name, source, pd.DataFrame(), [], info, problems)
+    info.update({"encoding": enc, "delimiter": delim})
+
+    # Record numbers (header = 1) of the rows pyarrow kept, skipping the invalid ones.
+    total = table.num_rows + len(bad_rows)
+    bad_numbers = np.array(sorted(r.number for r in bad_rows), dtype=np.int64)
+    numbers = np.arange(1, total + 1, dtype=np.int64)
+    if len(bad_numbers):
+        numbers = numbers[~np.isin(numbers, bad_numbers)]
+    header_row = table.slice(0, 1).to_pylist()
+    header_vals = [header_row[0][c] for c in gen_names] if header_row else header
+    headers, generated = _unique_headers(header_vals, source, problems)
+    body = table.slice(1)
+    lines = numbers[1:]
+    frame = _frame(dict(zip(headers, body.columns, strict=True)), source, lines)
+    headers = _drop_empty_generated(frame, headers, generated, info)
+    row_problems = [
+        {
+            "line": int(r.number),
+            "text": r.text,
+            "message": f"the row has {r.actual_columns} fields, "
+            f"the header has {r.expected_columns}",
+        }
+        for r in bad_rows
+        if r.number != 1
+    ]
+    return RawTable(name, source, frame, headers, info, problems, row_problems)
+
+
+def _grid_csv(utf8: bytes, delim: str, name: str, source: str, info: dict) -> RawTable:
+    """Every record of a (small) report export as a row of positional cells."""
+    records = list(csv.reader(_stdio.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delim))
+    width = max((len(r) for r in records), default=0)
+    cols = {
+        f"c{j}": pa.array([r[j] if j < len(r) else None for r in records], type=pa.string())
+        for j in range(width)
+    }
+    frame = _frame(cols, source, np.arange(1, len(records) + 1, dtype=np.int64))
+    info["grid"] = True
+    return RawTable(name, source, frame, list(cols), info)
+
+
+# --------------------------------------------------------------------------- Arrow types
+def arrow_to_text(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A typed Arrow column as exact text (see the module docstring)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = pc.cast(arr, t.value_type)
+        t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return arr
+    if pa.types.is_null(t):
+        return pa.nulls(len(arr), pa.string())
+    if pa.types.is_boolean(t):
+        return pc.if_else(arr, "true", "false")
+    if pa.types.is_integer(t) or pa.types.is_decimal(t):
+        return pc.cast(arr, pa.string())
+    if pa.types.is_floating(t):
+        arr = pc.cast(arr, pa.float64())
+        nan = pc.is_nan(arr)
+        arr = pc.if_else(nan, pa.scalar(None, pa.float64()), arr)
+        text = pc.cast(arr, pa.string())
+        whole = pc.match_substring_regex(text, r"^-?\d+$")
+        return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    if pa.types.is_date(t):
+        # A cast gives ISO text and is an order of magnitude faster than strftime.
+        return pc.cast(pc.cast(arr, pa.date32()), pa.string())
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            arr = pc.local_timestamp(arr)
+        text = pc.cast(pc.cast(arr, pa.timestamp(t.unit)), pa.string())
+        return pc.replace_substring_regex(text, r" 00:00:00(\.0+)?$", "")
+    if pa.types.is_time(t):
+        return pc.cast(arr, pa.string())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return pc.cast(arr, pa.string())
+    return pc.cast(arr, pa.string())
+
+
+def _arrow_table_to_raw(table: pa.Table, *, name: str, source: str, info: dict) -> RawTable:
+    problems: list[dict] = []
+    headers, _ = _unique_headers([str(c) for c in table.column_names], source, problems)
+    cols = {}
+    for h, col in zip(headers, table.columns, strict=True):
+        try:
+            cols[h] = arrow_to_text(col)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            problems.append(
+                file_problem(
+                    source,
+                    "unreadable_file",
+                    f"column {h!r} ({col.type}) cannot be read as text: {exc}",
+                )
+            )
+            cols[h] = pa.nulls(len(col), pa.string())
+    lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    frame = _frame(cols, source, lines)
+    info.setdefault("rows", table.num_rows)
+    info["types"] = {h: str(c.type) for h, c in zip(headers, table.columns, strict=True)}
+    return RawTable(name, source, frame, headers, info, problems)
+
+
+def read_parquet(path: Path, *, source: str, name: str) -> RawTable:
+    """Read a Parquet file; typed columns become exact text."""
+    import pyarrow.parquet as pq
+
+    sha, size = file_digest(path)
+    info = {"kind": "parquet", "path": source, "sha256": sha, "bytes": size}
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        return RawTable(
+            name,
+            source,
+            pd.DataFrame(),
+            [],
+            info,
+            [file_problem(source, "unreadable_file", f"cannot read as Parquet: {exc}")],
+        )
+    if table.num_columns == 0:
+        return RawTable(
+            name,
+            source,
+            pd.DataFrame(),
+            [],
+            info,
+            [file_problem(source, "empty_file", "the Parquet file has no columns")],
+        )
+    return _arrow_table_to_raw(table, name=name, source=source, info=info)
+
+
+# --------------------------------------------------------------------------- Excel
+def excel_cell_text(value) -> str | None:
+    """One Excel cell as text.
+
+    Whole numbers with at most 15 digits (all Excel keeps) → their digits;
+    other numbers → shortest round-trip text (``0.1``, ``1234567890123456.0``,
+    ``1.2345678901234568e+17``: validation refuses those in identifiers);
+    date cells → ISO dates (with the time when it is not midnight); booleans
+    → ``true``/``false``; error cells keep their text (``#N/A``), which
+    validation refuses as ``excel_error``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return repr(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _python_text(value) -> str | None:
+    """A database value of a column with mixed types as text (floats keep ``.0``)."""
+    if isinstance(value, float) and not (math.isnan(value) or math.isinf(value)):
+        return repr(value)
+    return excel_cell_text(value)
+
+
+def open_workbook(path: Path):
+    import openpyxl
+
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def workbook_system(wb) -> int:
+    """1 for the 1900 date system, 2 for 1904."""
+    return 2 if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1) else 1
+
+
+def read_excel(
+    wb, sheet: str, *, path_source: str, name: str, info: dict, grid: bool = False
+) -> RawTable:
+    """Read one worksheet as text: the first non-empty row is the header.
+
+    ``grid=True``: no header; every non-empty row with positional columns ``c0, c1, …``.
+    """
+    source = f"{path_source}#{sheet}"
+    ws = wb[sheet]
+    system = 1904 if workbook_system(wb) == 2 else 1900
+    info = {**info, "kind": "excel", "sheet": sheet, "date_system": system}
+    rows = ws.iter_rows(min_row=1, values_only=True)
+    if grid:
+        records, lines = [], []
+        for i, row in enumerate(rows, start=1):
+            if row and any(v is not None for v in row):
+                records.append([excel_cell_text(v) for v in row])
+                lines.append(i)
+        width = max((len(r) for r in records), default=0)
+        cols = {
+            f"c{j}": pa.array([r[j] if j < len(r) else None for r in records], type=pa.string())
+            for j in range(width)
+        }
+        info["grid"] = True
+        frame = _frame(cols, source, np.asarray(lines, dtype=np.int64))
+        return RawTable(name, source, frame, list(cols), info)
+    header: list | None = None
+    header_line = 0
+    columns: list[list] = []
+    lines: list[int] = []
+    for i, row in enumerate(rows, start=1):
+        if header is None:
+            if row and any(v is not None and str(v).strip() for v in row):
+                header = [excel_cell_text(v) or "" for v in row]
+                while header and not header[-1].strip():
+                    header.pop()
+                header_line = i
+                columns = [[] for _ in header]
+            continue
+        if not row or all(v is None for v in row):
+            continue
+        vals = list(row)
+        if len(vals) > len(columns) and any(v is not None for v in vals[len(columns) :]):
+            for _ in range(len(vals) - len(columns)):
+                columns.append([None] * len(lines))
+                header.append("")
+        for j, col in enumerate(columns):
+            col.append(excel_cell_text(vals[j]) if j < len(vals) else None)
+        lines.append(i)
+    problems: list[dict] = []
+    if header is None:
+        problems.append(file_problem(source, "empty_file", f"the sheet {sheet!r} is empty"))
+        return RawTable(name, source, pd.DataFrame(), [], info, problems)
+    info["header_line"] = header_line
+    headers, generated = _unique_headers(header, source, problems)
+    cols = {h: pa.array(c, type=pa.string()) for h, c in zip(headers, columns, strict=True)}
+    frame = _frame(cols, source, np.asarray(lines, dtype=np.int64))
+    headers = _drop_empty_generated(frame, headers, generated, info)
+    info["rows"] = len(frame)
+    return RawTable(name, source, frame, headers, info, problems)
+
+
+# --------------------------------------------------------------------------- databases
+def _arrow_of(rel) -> pa.Table:
+    for attr in ("to_arrow_table", "fetch_arrow_table"):
+        if hasattr(rel, attr):
+            return getattr(rel, attr)()
+    res = rel.arrow()
+    return res.read_all() if hasattr(res, "read_all") else res
+
+
+def duckdb_tables(con) -> list[str]:
+    """Base tables of a DuckDB database (``schema.table`` outside ``main``)."""
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' ORDER BY table_schema, table_name"
+    ).fetchall()
+    return [t if s == "main" else f"{s}.{t}" for s, t in rows]
+
+
+def read_duckdb(con, table: str, *, db_source: str, name: str, info: dict) -> RawTable:
+    """Read one DuckDB table (its name must come from :func:`duckdb_tables`)."""
+    source = f"{db_source}#{table}"
+    schema, _, bare = table.rpartition(".")
+    ident = ".".join(
+        '"' + p.replace('"', '""') + '"' for p in ([schema] if schema else []) + [bare]
+    )
+    arrow = _arrow_of(con.table(ident))
+    return _arrow_table_to_raw(
+        arrow, name=name, source=source, info={**info, "kind": "duckdb", "table": table}
+    )
+
+
+def read_sql(
+    engine,
+    table: str,
+    *,
+    schema: str | None,
+    db_source: str,
+    name: str,
+    info: dict,
+    batch_rows: int = 100_000,
+) -> RawTable:
+    """Read one table through SQLAlchemy, values converted to text exactly.
+
+    ``table`` must be a name the database's inspector listed; identifiers are
+    quoted by SQLAlchemy and no user text is ever put into SQL. Rows come in
+    primary-key order when the table has one, else in the database's order.
+    """
+    import sqlalchemy as sa
+
+    insp = sa.inspect(engine)
+    cols = [c["name"] for c in insp.get_columns(table, schema=schema)]
+    pk = insp.get_pk_constraint(table, schema=schema).get("constrained_columns") or []
+    q = sa.quoted_name
+    tbl = sa.table(q(table, True), *[sa.column(q(c, True)) for c in cols], schema=schema)
+    stmt = sa.select(*[tbl.c[c] for c in cols])
+    if pk:
+        stmt = stmt.order_by(*[tbl.c[c] for c in pk])
+    source = f"{db_source}#{table}"
+    chunks: list[list[list]] = [[] for _ in cols]
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(stmt)
+        while batch := result.fetchmany(batch_rows):
+            for j in range(len(cols)):
+                chunks[j].extend(r[j] for r in batch)
+    arrays = {}
+    for c, values in zip(cols, chunks, strict=True):
+        try:
+            arrays[c] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            arrays[c] = pa.array([_python_text(v) for v in values], type=pa.string())
+    arrow = pa.table(arrays) if arrays else pa.table({})
+    info = {**info, "kind": "sql", "table": table, "ordered_by": pk or None}
+    return _arrow_table_to_raw(arrow, name=name, source=source, info=info)
