@@ -193,16 +193,126 @@ FORMULAS: dict[str, Formula] = {
         Formula(
             "days_to_pay",
             "Average days to pay",
-            "mean(settled_date − invoice_date) over invoices settled in the period",
+            "mean(cash settlement date − invoice_date) over invoices fully settled in the "
+            "period with cash and without write-off",
             "Count-weighted or amount-weighted (weights = invoice amount).",
             "kpi-definitions.md",
         ),
         Formula(
             "days_beyond_terms",
             "Average days beyond terms",
-            "mean(settled_date − due_date) over invoices settled in the period",
+            "mean(cash settlement date − due_date) over invoices fully settled in the "
+            "period with cash and without write-off",
             "Negative when customers pay early; count- or amount-weighted.",
             "kpi-definitions.md",
+        ),
+        Formula(
+            "open_ar",
+            "Open receivables",
+            "AR_end = Σ open amount at the end of the period's last day",
+            "Invoices dated on or before the day and not fully settled by it.",
+            "architecture.md §4",
+        ),
+        Formula(
+            "sales",
+            "Credit sales",
+            "S = Σ invoice amounts dated in the period",
+            "Each invoice converted at its invoice-date rate.",
+            "architecture.md §4",
+        ),
+        Formula(
+            "receipts",
+            "Receipts",
+            "Σ payment amounts dated in the period",
+            "Each payment converted at its payment-date rate, applied or not.",
+            "architecture.md §4",
+        ),
+        Formula(
+            "open_disputed_ar",
+            "Open disputed AR",
+            "Σ open amount of invoices with a dispute open at as_of",
+            "A dispute is open when opened on or before as_of and not resolved by then.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "disputed_past_due_share",
+            "Share of past-due AR in dispute",
+            "past-due open AR of disputed invoices / past-due open AR × 100",
+            "Past due = days past due > 0 at as_of; disputed = a dispute open at as_of.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "open_disputes",
+            "Open disputes",
+            "count of disputes opened by as_of and not resolved by then",
+            "Disputes resolved after as_of count as open.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "dispute_resolution_days",
+            "Dispute resolution days",
+            "Kaplan–Meier median of resolved_date − opened_date, open disputes censored at as_of",
+            "Survival-correct: an open dispute has lasted at least as_of − opened_date and is "
+            "censored there, not dropped; the restricted mean is in the components.",
+            "kpi-definitions.md; Kaplan & Meier (1958) product-limit estimator",
+        ),
+        Formula(
+            "promise_kept_rate",
+            "Promise-to-pay kept rate",
+            "promises due in the period whose promised amount arrived by the promised date "
+            "/ promises due in the period × 100",
+            "Cash counted from the day the promise was made to the promised date: allocations "
+            "to the promised invoice, or the customer's payments for a customer-level promise.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "payments_applied_share",
+            "Payments fully applied",
+            "payments of the period fully allocated by as_of / payments of the period × 100",
+            "Payment-level (envelope) application rate, by count.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "cash_applied_share",
+            "Cash applied",
+            "amount allocated by as_of / amount received in the period × 100",
+            "Share of the period's receipts applied to invoices.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "unapplied_cash",
+            "Unapplied cash",
+            "Σ (payment amount − allocated) over payments received by as_of",
+            "Cash on account: overpayments and payments not yet applied.",
+            "kpi-definitions.md",
+        ),
+        Formula(
+            "days_to_apply",
+            "Days to apply cash",
+            "mean(applied_date − payment_date) over allocations of the period's payments",
+            "Only allocations that carry an applied_date.",
+            "rpmkit",
+        ),
+        Formula(
+            "billing_lag",
+            "Billing lag",
+            "mean(invoice_date − delivery_date, else order_date) over invoices of the period",
+            "Needs a delivery_date or order_date attribute column on the invoices.",
+            "rpmkit",
+        ),
+        Formula(
+            "credit_note_rate",
+            "Invoices corrected by credit note",
+            "invoices of the period with a credit note within N days / invoices × 100",
+            "A proxy for billing errors; N = correction_days (default 30).",
+            "rpmkit",
+        ),
+        Formula(
+            "e_invoicing_share",
+            "E-invoicing share",
+            "electronic invoices / invoices with a known channel × 100",
+            "From the invoices' channel (paper / electronic).",
+            "rpmkit",
         ),
     )
 }

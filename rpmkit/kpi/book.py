@@ -6,8 +6,11 @@ flat numpy arrays once and caches them per ledger object:
 
 * one row per invoice: day numbers of invoice and due dates, the amount in
   reporting minor units, customer and segment codes;
-* one row per settlement event (allocation or adjustment): invoice row, the
-  effective day, the kind, and the amount in reporting minor units.
+* one row per settlement event: the ledger's allocations in their order, then
+  its adjustments in theirs (analyses rely on this order to go back to a
+  row), each with its invoice row, effective day, kind and amount in reporting
+  minor units;
+* per invoice, the day it was fully settled.
 
 Conversion keeps every identity exact. An invoice converts at the rate of its
 invoice date; its settlement events convert *cumulatively* at the same rate
@@ -30,6 +33,8 @@ from rpmkit.ledger import Ledger
 __all__ = ["Book", "EVENT_KINDS", "book", "clear_cache", "day_number", "day_to_date"]
 
 EVENT_KINDS = ("applied", "credit_note", "write_off", "discount", "deduction")
+NEVER = np.iinfo(np.int64).max // 2
+"""Day number standing for "not yet" (never settled, missing date)."""
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
@@ -37,7 +42,7 @@ def day_number(dates) -> np.ndarray:
     """Dates as int64 day numbers since 1970-01-01 (``NaT`` → a very large sentinel)."""
     arr = pd.to_datetime(pd.Series(dates, copy=False)).to_numpy(dtype="datetime64[D]")
     out = (arr - _EPOCH).astype(np.int64)
-    out[np.isnat(arr)] = np.iinfo(np.int64).max // 2
+    out[np.isnat(arr)] = NEVER
     return out
 
 
@@ -61,6 +66,7 @@ class Book:
     ev_day: np.ndarray
     ev_amount: np.ndarray
     ev_kind: np.ndarray
+    settled: np.ndarray
 
     @property
     def n(self) -> int:
@@ -103,21 +109,7 @@ class Book:
 
     def settled_day(self) -> np.ndarray:
         """Per invoice, the day cumulative settlement reached the amount (sentinel if never)."""
-        never = np.iinfo(np.int64).max // 2
-        out = np.full(self.n, never, dtype=np.int64)
-        if len(self.ev_inv) == 0:
-            return out
-        order = np.lexsort((self.ev_day, self.ev_inv))
-        inv, day, amt = self.ev_inv[order], self.ev_day[order], self.ev_amount[order]
-        cum = _group_cumsum(inv, amt)
-        done = cum >= self.amount[inv]
-        # first event per invoice at which it is fully settled
-        first = np.full(self.n, never, dtype=np.int64)
-        np.minimum.at(first, inv[done], day[done])
-        return np.where(self.amount > 0, first, out)
-
-
-_sum_by = keys.group_sum
+        return self.settled
 
 
 def _cumulative_at(day: np.ndarray, value: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -178,6 +170,14 @@ def _build(ledger: Ledger) -> Book:
     first = np.r_[True, ev_inv[order][1:] != ev_inv[order][:-1]] if len(order) else order
     ev_rep = np.empty_like(ev_doc)
     ev_rep[order] = cum_rep - np.where(first, 0, prev)
+    # The day each invoice was fully settled: its first event whose running total
+    # reaches the amount (events are in invoice, day, kind order here).
+    settled = np.full(len(inv), NEVER, dtype=np.int64)
+    inv_sorted = ev_inv[order]
+    done = np.flatnonzero(cum_rep >= amount[inv_sorted])
+    if len(done):
+        firsts = done[np.r_[True, inv_sorted[done][1:] != inv_sorted[done][:-1]]]
+        settled[inv_sorted[firsts]] = ev_day[order][firsts]
 
     customer_codes, customers = pd.factorize(inv["customer_id"])
     segment_codes, segments = pd.factorize(_segments(ledger))
@@ -194,6 +194,7 @@ def _build(ledger: Ledger) -> Book:
         ev_day=ev_day,
         ev_amount=ev_rep,
         ev_kind=ev_kind,
+        settled=settled,
     )
 
 
