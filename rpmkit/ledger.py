@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rpmkit import keys, money
 from rpmkit.schema import (
@@ -63,6 +64,19 @@ def to_date(value) -> pd.Timestamp:
     return ts
 
 
+def _blank(kind: str, n: int):
+    """A column of ``n`` missing values of a kind, built without Python objects."""
+    if kind in ("money", "int"):
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    if kind == "date":
+        return np.full(n, np.datetime64("NaT"), dtype=DATE_DTYPE)
+    if kind == "rate":
+        return np.full(n, np.nan)
+    if kind == "bool":
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    return pd.array(pa.nulls(n, pa.large_string()), dtype=dtype_for(kind))
+
+
 def _coerce(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Give a frame its canonical columns and dtypes; extra columns are kept as attributes."""
     spec = TABLES.get(table, FLAT_INVOICE)
@@ -73,10 +87,7 @@ def _coerce(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     n = len(frame)
     for col in spec.columns:
         if col.name not in frame.columns:
-            if col.kind == "money":
-                out[col.name] = pd.array([pd.NA] * n, dtype="Int64")
-            else:
-                out[col.name] = pd.Series([None] * n, dtype=dtype_for(col.kind)).array
+            out[col.name] = _blank(col.kind, n)
             continue
         s = frame[col.name]
         if col.kind == "money":
