@@ -45,6 +45,20 @@ def _text(minor: int, currency: str) -> str:
     return ""
 
 
+def _units(minor: int, currency: str) -> float | None:
+    """Currency units as a JSON number (the exact value stays in ``*_minor``/``*_text``)."""
+    return money.to_units(int(minor), currency) if money.is_known_currency(currency) else None
+
+
+def _grouped(text: str) -> str:
+    """``1234567.89`` → ``1,234,567.89`` for reading; the text stays exact."""
+    if not text:
+        return text
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}" + (f".{frac}" if frac else "")
+
+
 def _by_currency(amounts: pd.Series, currencies: pd.Series) -> dict[str, dict]:
     frame = pd.DataFrame(
         {
@@ -56,6 +70,7 @@ def _by_currency(amounts: pd.Series, currencies: pd.Series) -> dict[str, dict]:
     return {
         str(cur): {
             "count": int(row["size"]),
+            "amount": _units(row["sum"], cur),
             "amount_minor": int(row["sum"]),
             "amount_text": _text(row["sum"], cur),
         }
@@ -99,6 +114,7 @@ def quality_report(result) -> dict:
         row = dict(row)
         for stage in ("input", "loaded", "rejected", "skipped"):
             row[f"{stage}_amount_text"] = _text(row[f"{stage}_amount"], row["currency"])
+            row[f"{stage}_amount_units"] = _units(row[f"{stage}_amount"], row["currency"])
         totals.append(row)
 
     real = rej[rej["reason"] != "duplicate_exact"] if len(rej) else rej
@@ -194,8 +210,8 @@ def format_quality(report: dict) -> str:
         cur = row["currency"]
         flag = "ok" if row["balanced"] else "DOES NOT BALANCE"
         amounts = (
-            f"{row['input_amount_text']} = {row['loaded_amount_text']} + "
-            f"{row['rejected_amount_text']} + {row['skipped_amount_text']}"
+            f"{_grouped(row['input_amount_text'])} = {_grouped(row['loaded_amount_text'])} + "
+            f"{_grouped(row['rejected_amount_text'])} + {_grouped(row['skipped_amount_text'])}"
             if cur != "?"
             else "amounts unknown"
         )
@@ -231,9 +247,13 @@ def format_quality(report: dict) -> str:
             f"{op['unknown_customer']:,} with no known customer)"
         )
     for cur, v in report["unapplied_cash"].items():
-        out.append(f"Unapplied cash {cur}: {v['amount_text']} on {v['count']:,} payment(s)")
+        out.append(
+            f"Unapplied cash {cur}: {_grouped(v['amount_text'])} on {v['count']:,} payment(s)"
+        )
     for cur, v in report["open_items"].items():
-        out.append(f"Open items {cur}: {v['count']:,} invoice(s), {v['amount_text']} open")
+        out.append(
+            f"Open items {cur}: {v['count']:,} invoice(s), {_grouped(v['amount_text'])} open"
+        )
     for col, found in report.get("date_formats", {}).items():
         out.append(f"Dates {col}: {found}")
     if report.get("ignored"):

@@ -37,6 +37,7 @@ def test_quality_report_of_a_ledger_folder():
     assert report["orphan_payments"]["no_allocation"] == 1
     assert report["unapplied_cash"]["USD"] == {
         "count": 2,
+        "amount": 160.0,
         "amount_minor": 16000,
         "amount_text": "160.00",
     }
