@@ -235,13 +235,19 @@ class Ledger:
         """
 
         def compute() -> dict[str, np.ndarray]:
-            inv_ids = self.invoices["invoice_id"]
+            # one hash table of invoice ids serves allocations and adjustments
+            refs = pd.concat(
+                [self.allocations["invoice_id"], self.adjustments["invoice_id"]],
+                ignore_index=True,
+            )
+            to_invoice = keys.positions(refs, self.invoices["invoice_id"])
+            n = len(self.allocations)
             return {
-                "alloc_invoice": keys.positions(self.allocations["invoice_id"], inv_ids),
+                "alloc_invoice": to_invoice[:n],
                 "alloc_payment": keys.positions(
                     self.allocations["payment_id"], self.payments["payment_id"]
                 ),
-                "adj_invoice": keys.positions(self.adjustments["invoice_id"], inv_ids),
+                "adj_invoice": to_invoice[n:],
             }
 
         return self._cached("_links", compute)

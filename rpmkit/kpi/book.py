@@ -128,12 +128,23 @@ def _group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return cum - offset
 
 
-def _segments(ledger: Ledger) -> pd.Series:
+def _segments(ledger: Ledger, customer_codes: np.ndarray, customers: pd.Index):
+    """Segment codes per invoice: the invoice's own segment, else its customer's.
+
+    Resolved per distinct customer (thousands) rather than per invoice (millions).
+    """
     inv = ledger.invoices
-    from_master = keys.lookup(
-        inv["customer_id"], ledger.customers["customer_id"], ledger.customers["segment"]
-    ).astype(inv["segment"].dtype)
-    return inv["segment"].where(inv["segment"].notna(), from_master).fillna("(none)")
+    master = keys.lookup(
+        pd.Series(customers), ledger.customers["customer_id"], ledger.customers["segment"]
+    )
+    per_customer = master.astype("str").fillna("(none)").to_numpy(dtype=object)
+    own = inv["segment"].notna().to_numpy()
+    if not own.any():
+        codes, segments = pd.factorize(per_customer)
+        return codes[customer_codes] if len(customer_codes) else codes[:0], segments
+    labels = per_customer[customer_codes]
+    labels[own] = inv["segment"].to_numpy(dtype=object)[own]
+    return pd.factorize(labels)
 
 
 def _build(ledger: Ledger) -> Book:
@@ -180,7 +191,7 @@ def _build(ledger: Ledger) -> Book:
         settled[inv_sorted[firsts]] = ev_day[order][firsts]
 
     customer_codes, customers = pd.factorize(inv["customer_id"])
-    segment_codes, segments = pd.factorize(_segments(ledger))
+    segment_codes, segments = _segments(ledger, customer_codes, pd.Index(customers))
     return Book(
         reporting_currency=ledger.reporting_currency,
         inv_day=inv_day,
