@@ -48,7 +48,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         print(f"Wrote a synthetic ledger to {folder} ({args.file_format})")
         print(
             f"  seed {args.seed}, {args.customers:,} customers, "
-            f"{args.years:g} years from {args.start}"
+            f"{args.years:g} year{'s' if args.years != 1 else ''} from {args.start}"
         )
         for name, n in summary["rows"].items():
             print(f"  {name:<12} {int(n):>10,} rows")

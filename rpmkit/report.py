@@ -472,9 +472,8 @@ def trend_figure(pack: KpiPack):
     # label exactly the dates measured, in ISO form (year-month when all are month ends)
     ends = pd.DatetimeIndex(pack.trend["period_end"])
     month_ends = bool(len(ends)) and bool(ends.is_month_end.all())
-    fig.update_xaxes(
-        tickmode="array", tickvals=list(ends), tickformat="%Y-%m" if month_ends else "%Y-%m-%d"
-    )
+    fmt = "%Y-%m" if month_ends else "%Y-%m-%d"
+    fig.update_xaxes(tickmode="array", tickvals=list(ends), ticktext=list(ends.strftime(fmt)))
     return fig
 
 

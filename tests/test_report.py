@@ -202,3 +202,10 @@ def test_xlsx_neutralises_text_that_looks_like_a_formula(workbook):
                 assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula"
                 if isinstance(cell.value, str):
                     assert not cell.value.startswith(("=", "+", "-", "@"))
+
+
+def test_trend_axis_labels_every_measured_month_once(pack):
+    axis = report.trend_figure(pack).layout.xaxis
+    ends = pd.DatetimeIndex(pack.trend["period_end"])
+    assert list(axis.ticktext) == list(ends.strftime("%Y-%m"))
+    assert len(axis.tickvals) == len(axis.ticktext)
