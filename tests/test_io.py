@@ -639,7 +639,7 @@ def test_unknown_preset_name(tmp_path):
     assert "ibm-ar" in info.value.problems[0]["message"]
 
 
-def test_load_is_fast_enough_for_a_hundred_thousand_rows(tmp_path):
+def test_a_hundred_thousand_rows_with_bad_amounts_reconcile(tmp_path):
     n = 100_000
     rng = np.random.default_rng(1)
     days = rng.integers(0, 700, n)
