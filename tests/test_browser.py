@@ -1,0 +1,228 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against a real Voila server.
+
+Voila answers HTTP 200 even when a cell fails, so each test looks for Voila's
+error text, listens to the browser console, waits for the chart to render,
+changes a control and waits for the chart and the KPI text to follow. Requests
+to anything but the local server are blocked (the apps must work offline) and
+listed. Screenshots go to ``test-output/screenshots/``; the time from opening a
+page to its first chart and from a control change to the redrawn chart go to
+``test-output/browser-timings.json`` (measured, not asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ERROR_TEXT = "There was an error when executing cell"
+TEST_OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+SHOTS = TEST_OUTPUT / "screenshots"
+TIMINGS = TEST_OUTPUT / "browser-timings.json"
+PAGE_TIMEOUT_MS = 90_000
+CHANGE_TIMEOUT_MS = 30_000
+# Voila's "lab" template links Font Awesome from a CDN; blocked here like on an
+# offline server. Nothing else may leave the machine.
+KNOWN_EXTERNAL = ("cdn.jsdelivr.net/npm/@fortawesome/",)
+
+BAD_FLAT = """invoice_id,customer_id,invoice_date,due_date,amount,currency,paid_date
+A1,C1,2024-01-05,2024-02-04,100.00,USD,2024-02-01
+A2,C1,2024-01-07,2024-02-06,1.234,USD,
+A3,C2,2024-13-01,2024-02-06,50.00,USD,
+"""
+
+_timings: dict[str, float] = {}
+
+
+def _record(name: str, seconds: float) -> None:
+    _timings[name] = round(seconds, 2)
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    TIMINGS.write_text(json.dumps(_timings, indent=2) + "\n", encoding="utf-8")
+
+
+class Watch:
+    """What a page said on the console and asked of other hosts."""
+
+    def __init__(self, page, origin: str) -> None:
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.origin = origin
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith((self.origin, "data:", "blob:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and url in self.external:
+            return
+        self.errors.append(message.text)
+
+    def check(self) -> None:
+        assert not self.errors, f"errors in the browser console: {self.errors}"
+        unexpected = [u for u in self.external if not any(k in u for k in KNOWN_EXTERNAL)]
+        assert not unexpected, f"the page asked other hosts for: {unexpected}"
+
+
+@pytest.fixture
+def page(browser, voila_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.watch = Watch(page, voila_server.url)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def open_app(page, server, notebook: str, ready: str = ".js-plotly-plot .main-svg") -> float:
+    """Open a notebook's app and wait for ``ready``; returns the seconds it took."""
+    start = time.monotonic()
+    page.goto(f"{server.url}/voila/render/{notebook}", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector(ready, state="attached", timeout=PAGE_TIMEOUT_MS)
+    elapsed = time.monotonic() - start
+    assert ERROR_TEXT not in page.content(), server.log_text()[-4000:]
+    return elapsed
+
+
+def plot_state(page, index: int = 0) -> str:
+    """The traces a chart draws (names and values), as plotly.js holds them."""
+    return page.evaluate(
+        """(i) => {
+            const gd = document.querySelectorAll('.js-plotly-plot')[i];
+            return JSON.stringify((gd.data || []).map(t => [t.name, t.x, t.y]));
+        }""",
+        index,
+    )
+
+
+def wait_for(page, predicate: str, arg=None) -> float:
+    """Seconds until the JavaScript ``predicate(arg)`` holds on the page."""
+    start = time.monotonic()
+    page.wait_for_function(predicate, arg=arg, timeout=CHANGE_TIMEOUT_MS)
+    return time.monotonic() - start
+
+
+def wait_for_change(page, script: str, before: str) -> float:
+    return wait_for(page, f"(before) => ({script}) !== before", before)
+
+
+def tile_text(page, title: str) -> str:
+    return page.locator(".rpm-tile", has_text=title).first.locator(".rpm-tile-value").inner_text()
+
+
+def screenshot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+PLOT_JS = (
+    "JSON.stringify((document.querySelector('.js-plotly-plot').data || [])"
+    ".map(t => [t.name, t.x, t.y]))"
+)
+
+
+def test_index_links_every_app(page, voila_server):
+    open_app(page, voila_server, "index.ipynb", ready=".rpm-index a")
+    links = page.locator(".rpm-index a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == ["01_data_quality.ipynb", "02_ar_dashboard.ipynb"]
+    for i in range(links.count()):
+        item = page.locator(".rpm-index li").nth(i).inner_text()
+        assert " — " in item and item.endswith("?")
+    screenshot(page, "index")
+    page.watch.check()
+
+
+def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
+    _record("ar_dashboard_first_chart_s", open_app(page, voila_server, "02_ar_dashboard.ipynb"))
+    page.wait_for_selector(".rpm-tile-value")
+    assert "$" in tile_text(page, "Open AR")
+    dso_before = tile_text(page, "DSO")
+    assert dso_before.endswith("days")
+    # the charts take the page's width (plotly's 700 px default would leave half of it empty)
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot .main-svg')"
+        ".getBoundingClientRect().width > 0.9 * document.querySelector('.rpm-app').clientWidth"
+    )
+    screenshot(page, "ar-dashboard")
+
+    # a segment: the aging bars shrink to that segment's one trace
+    segment = page.locator(".widget-dropdown", has_text="Segment").locator("select")
+    options = segment.locator("option").all_inner_texts()
+    segment.select_option(label=options[-1])
+    # redrawn when the bars are that segment's alone (traces are replaced, then restyled)
+    only_segment = (
+        "([chosen, all]) => { const gd = document.querySelector('.js-plotly-plot');"
+        " const names = (gd.data || []).map(t => t.name).filter(n => all.includes(n));"
+        " return names.length === 1 && names[0] === chosen; }"
+    )
+    _record("ar_dashboard_segment_change_s", wait_for(page, only_segment, [options[-1], options]))
+    page.wait_for_function(
+        "(t) => [...document.querySelectorAll('.rpm-tile')].some("
+        "e => e.innerText.startsWith('DSO') && !e.innerText.includes(t))",
+        arg=dso_before,
+    )
+
+    # an earlier as-of date: KPI text and chart follow
+    before = plot_state(page)
+    dso_segment = tile_text(page, "DSO")
+    page.locator("input[type=date]").fill("2024-06-30")
+    redrawn = (
+        "(before) => { const gd = document.querySelector('.js-plotly-plot');"
+        " const titled = (gd.layout.annotations || []).some(a => a.text.includes('2024-06-30'));"
+        f" return titled && ({PLOT_JS}) !== before; }}"
+    )
+    _record("ar_dashboard_as_of_change_s", wait_for(page, redrawn, before))
+    page.wait_for_function(
+        "(t) => [...document.querySelectorAll('.rpm-tile')].some("
+        "e => e.innerText.startsWith('DSO') && !e.innerText.includes(t))",
+        arg=dso_segment,
+    )
+    assert "2024-06-30" in page.locator(".js-plotly-plot").first.inner_text()
+
+    # the formula behind a tile is one click away
+    page.locator(".rpm-tile", has_text="DSO").first.get_by_role("button").click()
+    page.wait_for_selector("text=AR_end / S × D")
+    screenshot(page, "ar-dashboard-segment-formula")
+    page.watch.check()
+
+
+def test_data_quality_loads_a_source_and_refuses_a_bad_one(page, voila_server):
+    (voila_server.data_root / "bad_flat.csv").write_text(BAD_FLAT, encoding="utf-8")
+    _record("data_quality_first_chart_s", open_app(page, voila_server, "01_data_quality.ipynb"))
+    page.wait_for_selector("text=Loaded the sample ledger")
+    screenshot(page, "data-quality")
+
+    source = page.locator(".widget-text", has_text="Source").locator("input")
+    source.fill("bad_flat.csv")
+    page.get_by_role("button", name="Load", exact=True).click()
+    shows_rejects = f"() => ({PLOT_JS}).includes('bad_date')"
+    _record("data_quality_load_change_s", wait_for(page, shows_rejects))
+    page.wait_for_selector("text=2 rejected")
+    screenshot(page, "data-quality-rejects")
+
+    source.fill("/etc/hostname")
+    page.get_by_role("button", name="Load", exact=True).click()
+    notice = page.locator(".rpm-notice-error")
+    notice.wait_for()
+    assert notice.inner_text().startswith("This app may only read ledgers from its data folder")
+    body = page.locator("body").inner_text()
+    assert "/etc/hostname" not in body and "Traceback" not in body
+    page.watch.check()
