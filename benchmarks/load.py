@@ -68,7 +68,12 @@ def main(argv=None) -> int:
     rows = []
     for n in args.invoices:
         folder = ledger_folder(n)
-        gen = json.loads((folder / "generation.json").read_text())
+        meta = folder / "generation.json"
+        gen = (
+            json.loads(meta.read_text())
+            if meta.exists()
+            else {"seconds": None, "peak_rss_mb": None}
+        )
         ref = run_child(__file__, "pandas", str(folder))
         ours = run_child(__file__, "rpmkit", str(folder))
         if ours["rejects"] or not ours["reconciled"]:
@@ -77,7 +82,7 @@ def main(argv=None) -> int:
             {
                 "invoices": ours["rows"],
                 "generate_s": gen["seconds"],
-                "generate_peak_gb": gen["peak_rss_mb"] / 1e3,
+                "generate_peak_gb": gen["peak_rss_mb"] and gen["peak_rss_mb"] / 1e3,
                 "rpmkit_load_s": ours["seconds"],
                 "read_parquet_s": ref["seconds"],
                 "ratio": ours["seconds"] / ref["seconds"],
