@@ -145,6 +145,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from rpmkit.config import REPO_ROOT
+
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(REPO_ROOT / "notebooks"),
+        "--no-browser",
+        f"--port={args.port}",
+        f"--Voila.ip={args.ip}",
+        f"--Voila.config_file_paths={REPO_ROOT}",
+    ]
+    print(f"Serving the rpmkit apps at http://{args.ip}:{args.port}/voila/render/index.ipynb")
+    return subprocess.call(command, cwd=REPO_ROOT)
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source", help="ledger folder, flat file, Excel workbook, DuckDB file or SQL URL"
@@ -204,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(p)
     p.add_argument("--out", required=True, help="FILE.html or FILE.xlsx to write")
     p.set_defaults(handler=_cmd_report)
+    p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
+    p.add_argument("--port", type=int, default=8866, help="port (8866)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    p.set_defaults(handler=_cmd_serve)
     return parser
 
 
