@@ -62,6 +62,12 @@ def peak_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def reset_peak() -> None:
+    """Restart this process's peak-memory mark from its current size (Linux clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
 def run_child(script: str, *args: str) -> dict:
     """Run ``script --child ARGS`` in a fresh interpreter; return its ``RESULT {json}`` line."""
     out = subprocess.run(

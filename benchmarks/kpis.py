@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ledger_folder, machine, peak_mb, rss_mb, run_child
+from common import ledger_folder, machine, peak_mb, reset_peak, rss_mb, run_child
 
 AS_OF = pd.Timestamp("2024-12-31")
 CUTOFFS = (0, 30, 60, 90)
@@ -60,6 +60,7 @@ def run_rpmkit(folder: Path) -> dict:
 
     ledger = rpmkit.load(folder).ledger
     size = sum(int(f.memory_usage(deep=True).sum()) for _, f in ledger)
+    reset_peak()  # the loader's own peak is not the KPI suite's
     base_rss = rss_mb()
     timings = []
     for _ in range(3):
@@ -161,6 +162,7 @@ def run_duckdb(folder: Path) -> dict:
 
     con = duckdb.connect()
     con.execute(SQL_LOAD.format(f=folder.as_posix()))
+    reset_peak()
     base_rss = rss_mb()
     ends = ", ".join(f"DATE '{d.date()}'" for d in month_ends(AS_OF))
     timings = []
