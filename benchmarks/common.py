@@ -90,3 +90,14 @@ def machine() -> str:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores, {mem:.0f} GiB, {cpu}"
+
+
+def benchmark_args(doc: str, argv=None):
+    """The options every benchmark script takes: sizes, ``--write-docs`` and the child hook."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--invoices", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)

@@ -15,7 +15,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -25,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ledger_folder, machine, peak_mb, rss_mb, run_child
+from common import benchmark_args, ledger_folder, machine, peak_mb, rss_mb, run_child
 
 
 def child(engine: str, folder: Path) -> None:
@@ -57,11 +56,7 @@ def child(engine: str, folder: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invoices", type=int, nargs="*", default=[1_000_000, 10_000_000])
-    parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = benchmark_args(__doc__, argv)
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return 0

@@ -46,11 +46,10 @@ def lookup(keys, table_keys, table_values: pd.Series) -> pd.Series:
     """``table_values`` at the position of each key (missing where the key is unknown)."""
     pos = positions(keys, table_keys)
     values = pd.Series(table_values, copy=False).reset_index(drop=True)
-    found = pos >= 0
-    out = values.iloc[np.where(found, pos, 0)].reset_index(drop=True) if len(values) else values
     if len(values) == 0:
         return pd.Series([pd.NA] * len(pos), dtype=values.dtype)
-    out = out.copy()
+    found = pos >= 0
+    out = values.iloc[np.where(found, pos, 0)].reset_index(drop=True)
     if not found.all():
         out[~found] = None
     return out

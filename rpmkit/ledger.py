@@ -322,15 +322,20 @@ class Ledger:
         object.__setattr__(view, "_allocation_dates", eff[eff <= t].reset_index(drop=True))
         return view
 
-    def _cut(self, as_of) -> tuple[Ledger, pd.Timestamp]:
+    def _cut_date(self, as_of) -> pd.Timestamp:
+        """The day a question is asked about: ``as_of``, else this view's cutoff."""
         if as_of is None:
             if self.cutoff is None:
                 raise ValueError("as_of is required: rpmkit never reads the clock")
-            return self, self.cutoff
+            return self.cutoff
         t = to_date(as_of)
         if self.cutoff is not None and t > self.cutoff:
             raise ValueError(f"this view is cut at {self.cutoff.date()}; cannot see {t.date()}")
-        return self.as_of(t), t
+        return t
+
+    def _cut(self, as_of) -> tuple[Ledger, pd.Timestamp]:
+        t = self._cut_date(as_of)
+        return (self if as_of is None else self.as_of(t)), t
 
     def settlement(self, as_of=None) -> pd.DataFrame:
         """Per invoice (known at ``as_of``): amount, what settled it, and what is open.
@@ -418,7 +423,7 @@ class Ledger:
 
         Columns: the payment columns plus ``allocated`` and ``unapplied`` (minor units).
         """
-        _, t = self._cut(as_of) if as_of is None else (None, to_date(as_of))
+        t = self._cut_date(as_of)
         pay = self.payments[self.payments["payment_date"] <= t].copy()
         pay_pos = self.links()["alloc_payment"]
         keep = (self.allocation_dates() <= t).to_numpy() & (pay_pos >= 0)

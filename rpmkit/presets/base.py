@@ -260,6 +260,15 @@ def provenance(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
+def customers_from(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The customer table of a preset: each distinct non-blank ``column`` value once.
+
+    Each customer keeps the provenance of the first row naming it, in ``rows`` order.
+    """
+    parties = rows[rows[column] != ""].drop_duplicates(column)
+    return text_frame({"customer_id": parties[column], **provenance(parties)}, parties.index)
+
+
 def ignored(rows: pd.DataFrame, reason: str | pd.Series, message: str | pd.Series) -> pd.DataFrame:
     """``_ignored`` rows for some input rows: provenance, reason code, message."""
     return text_frame({**provenance(rows), "reason": reason, "message": message}, rows.index)

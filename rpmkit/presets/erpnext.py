@@ -36,6 +36,7 @@ from rpmkit.presets.base import (
     SourceColumn,
     by_line,
     concat,
+    customers_from,
     finish,
     format_money,
     ignored,
@@ -283,11 +284,7 @@ def convert(raw: dict[str, pd.DataFrame], options: Mapping[str, Any]) -> dict[st
     parties = pd.concat(
         [inv[["party", "_source", "_line", "pos"]], pay[["party", "_source", "_line", "pos"]]]
     ).sort_values("pos")
-    parties = parties[parties["party"] != ""].drop_duplicates("party")
-    customers = text_frame(
-        {"customer_id": parties["party"], "_source": parties["_source"], "_line": parties["_line"]},
-        parties.index,
-    )
+    customers = customers_from(parties, "party")
     return finish(
         {
             "customers": customers,

@@ -42,6 +42,7 @@ from rpmkit.presets.base import (
     SourceColumn,
     by_line,
     concat,
+    customers_from,
     finish,
     format_money,
     ignored,
@@ -370,15 +371,7 @@ def convert(raw: dict[str, pd.DataFrame], options: Mapping[str, Any]) -> dict[st
             )
         )
     parties = pd.concat([inv, heads]).sort_values("pos")
-    parties = parties[parties["Partner"] != ""].drop_duplicates("Partner")
-    customers = text_frame(
-        {
-            "customer_id": parties["Partner"],
-            "_source": parties["_source"],
-            "_line": parties["_line"],
-        },
-        parties.index,
-    )
+    customers = customers_from(parties, "Partner")
     return finish(
         {
             "customers": customers,

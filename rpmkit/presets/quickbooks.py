@@ -40,6 +40,7 @@ from rpmkit.presets.base import (
     SourceColumn,
     by_line,
     concat,
+    customers_from,
     finish,
     format_money,
     ignored,
@@ -203,15 +204,7 @@ def convert(raw: dict[str, pd.DataFrame], options: Mapping[str, Any]) -> dict[st
         },
         paid.index,
     )
-    parties = rows[(is_invoice | is_payment) & (rows["Customer"] != "")].drop_duplicates("Customer")
-    customers = text_frame(
-        {
-            "customer_id": parties["Customer"],
-            "_source": parties["_source"],
-            "_line": parties["_line"],
-        },
-        parties.index,
-    )
+    customers = customers_from(rows[is_invoice | is_payment], "Customer")
     return finish(
         {
             "customers": customers,

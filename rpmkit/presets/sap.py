@@ -51,6 +51,7 @@ from rpmkit.presets.base import (
     SourceColumn,
     by_line,
     concat,
+    customers_from,
     finish,
     format_money,
     ignored,
@@ -466,15 +467,7 @@ def convert(raw: dict[str, pd.DataFrame], options: Mapping[str, Any]) -> dict[st
             )
         )
     parties = pd.concat([inv, pay]).sort_values("pos")
-    parties = parties[parties["Customer"] != ""].drop_duplicates("Customer")
-    customers = text_frame(
-        {
-            "customer_id": parties["Customer"],
-            "_source": parties["_source"],
-            "_line": parties["_line"],
-        },
-        parties.index,
-    )
+    customers = customers_from(parties, "Customer")
     return finish(
         {
             "customers": customers,

@@ -40,6 +40,7 @@ from rpmkit.presets.base import (
     SourceColumn,
     by_line,
     concat,
+    customers_from,
     finish,
     format_money,
     ignored,
@@ -268,15 +269,7 @@ def convert(raw: dict[str, pd.DataFrame], options: Mapping[str, Any]) -> dict[st
         },
         cred.index,
     )
-    parties = rows[(is_invoice | is_cash) & (rows["customer"] != "")].drop_duplicates("customer")
-    customers = text_frame(
-        {
-            "customer_id": parties["customer"],
-            "_source": parties["_source"],
-            "_line": parties["_line"],
-        },
-        parties.index,
-    )
+    customers = customers_from(rows[is_invoice | is_cash], "customer")
     return finish(
         {
             "customers": customers,
