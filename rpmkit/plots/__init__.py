@@ -1,0 +1,40 @@
+"""Figures for the apps and result objects: data in, :class:`plotly.graph_objects.Figure` out.
+
+No widgets and no I/O. :mod:`rpmkit.plots.core` holds the shared colours, axes
+and the KPI/aging figures; each analytics area keeps its figures in a sibling
+module, all re-exported here so callers write ``rpmkit.plots.name``.
+"""
+
+from rpmkit.plots.core import (
+    BUCKET_COLOURS,
+    KPI_COLOURS,
+    KPI_LABELS,
+    SEGMENT_COLOURS,
+    aging_bars,
+    bucket_colours,
+    compact_money,
+    coverage_bars,
+    currency_prefix,
+    kpi_trend,
+    money_axis,
+    rejects_by_reason,
+    segment_colour,
+    side_by_side,
+)
+
+__all__ = [
+    "BUCKET_COLOURS",
+    "KPI_COLOURS",
+    "KPI_LABELS",
+    "SEGMENT_COLOURS",
+    "aging_bars",
+    "bucket_colours",
+    "compact_money",
+    "coverage_bars",
+    "currency_prefix",
+    "kpi_trend",
+    "money_axis",
+    "rejects_by_reason",
+    "segment_colour",
+    "side_by_side",
+]
