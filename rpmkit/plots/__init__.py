@@ -5,6 +5,7 @@ and the KPI/aging figures; each analytics area keeps its figures in a sibling
 module, all re-exported here so callers write ``rpmkit.plots.name``.
 """
 
+from rpmkit.plots.behaviour import decomposition_panels, payment_trend_lines, slope_intervals
 from rpmkit.plots.core import (
     BUCKET_COLOURS,
     KPI_COLOURS,
@@ -23,6 +24,9 @@ from rpmkit.plots.core import (
 )
 
 __all__ = [
+    "decomposition_panels",
+    "payment_trend_lines",
+    "slope_intervals",
     "BUCKET_COLOURS",
     "KPI_COLOURS",
     "KPI_LABELS",
