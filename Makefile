@@ -55,9 +55,9 @@ samples: $(STAMP)
 
 # Server settings (sources stripped, tracebacks hidden, preheated kernels, culling,
 # file allowlist, execution timeout) come from voila.json in the repo root only;
-# see docs/deployment.md.
+# see docs/deployment.md. The "rpmkit" Voila template lives in share/jupyter.
 dashboards: samples
-	$(BIN)/voila notebooks/ --no-browser \
+	JUPYTER_PATH=$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(BIN)/voila notebooks/ --no-browser \
 		--port=$(DASHBOARD_PORT) --Voila.ip=$(DASHBOARD_IP) \
 		--Voila.config_file_paths=.
 

@@ -148,7 +148,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
-    from rpmkit.config import REPO_ROOT
+    from rpmkit.config import REPO_ROOT, voila_environment
 
     command = [
         sys.executable,
@@ -161,7 +161,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         f"--Voila.config_file_paths={REPO_ROOT}",
     ]
     print(f"Serving the rpmkit apps at http://{args.ip}:{args.port}/voila/render/index.ipynb")
-    return subprocess.call(command, cwd=REPO_ROOT)
+    return subprocess.call(command, cwd=REPO_ROOT, env=voila_environment())
 
 
 def _add_source_options(p: argparse.ArgumentParser) -> None:

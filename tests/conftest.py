@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from rpmkit.config import voila_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_OUTPUT = ROOT / "test-output"
 CHROMIUM_ARGS = [
@@ -169,7 +171,7 @@ def voila_server(tmp_path_factory) -> Iterator[VoilaServer]:
     data_root = tmp_path_factory.mktemp("voila-data")
     port = _free_port()
     log = TEST_OUTPUT / "voila.log"
-    env = dict(os.environ)
+    env = voila_environment()
     sample_parent = str(Path(env.get("RPMKIT_SAMPLE_DIR", ROOT / "data" / "samples")).parent)
     env["RPMKIT_DATA_ROOTS"] = os.pathsep.join([str(data_root), sample_parent])
     cmd = [
