@@ -6,6 +6,7 @@ module, all re-exported here so callers write ``rpmkit.plots.name``.
 """
 
 from rpmkit.plots.behaviour import decomposition_panels, payment_trend_lines, slope_intervals
+from rpmkit.plots.cohorts import cohort_heatmap, vintage_heatmap, vintage_lines
 from rpmkit.plots.core import (
     BUCKET_COLOURS,
     KPI_COLOURS,
@@ -24,6 +25,9 @@ from rpmkit.plots.core import (
 )
 
 __all__ = [
+    "cohort_heatmap",
+    "vintage_heatmap",
+    "vintage_lines",
     "decomposition_panels",
     "payment_trend_lines",
     "slope_intervals",
