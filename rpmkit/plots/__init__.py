@@ -23,8 +23,12 @@ from rpmkit.plots.core import (
     segment_colour,
     side_by_side,
 )
+from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
 
 __all__ = [
+    "allowance_bars",
+    "roll_rate_stability",
+    "transition_heatmap",
     "cohort_heatmap",
     "vintage_heatmap",
     "vintage_lines",
