@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(p)
     p.add_argument("--out", required=True, help="FILE.html or FILE.xlsx to write")
     p.set_defaults(handler=_cmd_report)
+
+    from rpmkit.cli_analytics import add_parsers
+
+    add_parsers(sub, _add_source_options, _add_format)
+
     p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
     p.add_argument("--port", type=int, default=8866, help="port (8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to bind (127.0.0.1)")
