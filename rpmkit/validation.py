@@ -106,8 +106,10 @@ def text_array(values) -> pa.ChunkedArray:
     once and hands the result to every parser); anything else is trimmed here.
     """
     if isinstance(values, pa.ChunkedArray | pa.Array):
-        return values
+        return values if _is_text_type(values.type) else _arrow_text(values)
     s = pd.Series(values, copy=False)
+    if _typed(s):
+        return _arrow_text(s.array._pa_array)
     if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
         s = s.astype(pd.StringDtype("pyarrow"))
     arr = pa.chunked_array([pa.array(s.array)]) if len(s) == 0 else s.array._pa_array
@@ -117,6 +119,33 @@ def text_array(values) -> pa.ChunkedArray:
     if _has_outer_space(arr):
         arr = pc.utf8_trim_whitespace(arr)
     return arr
+
+
+def _is_text_type(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _typed(values) -> bool:
+    """A column the reader kept typed (an Arrow date, decimal or integer), not text."""
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return not _is_text_type(values.type)
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.ArrowDtype) and not _is_text_type(dtype.pyarrow_dtype)
+
+
+def _arrow_text(arr):
+    """A typed Arrow column as the exact text the readers would have made of it."""
+    from rpmkit.io.readers import arrow_to_text
+
+    return arrow_to_text(arr)
+
+
+def column_array(values):
+    """A column for the parsers: a typed Arrow column as it is, anything else as trimmed text."""
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return values if _typed(values) else text_array(values)
+    s = pd.Series(values, copy=False)
+    return s.array._pa_array if _typed(s) else text_array(s)
 
 
 def _has_outer_space(arr) -> bool:
@@ -158,6 +187,9 @@ def _match(arr, pattern: str) -> np.ndarray:
 
 def blank_mask(values) -> np.ndarray:
     """True where a value is missing or only blanks."""
+    if _typed(values):
+        arr = values if isinstance(values, pa.ChunkedArray | pa.Array) else values.array._pa_array
+        return _np(pc.is_null(arr))
     arr = text_array(values)
     return _np(pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True))
 
@@ -199,6 +231,11 @@ class Problems:
             vals = pd.Series([None] * len(positions), dtype=pd.StringDtype("pyarrow"))
         elif isinstance(values, str):
             vals = pd.Series([values] * len(positions), dtype=pd.StringDtype("pyarrow"))
+        elif _typed(values):
+            arr = (
+                values if isinstance(values, pa.ChunkedArray | pa.Array) else values.array._pa_array
+            )
+            vals = _string_series(_arrow_text(arr.take(pa.array(positions))))
         else:
             full = pd.Series(values, copy=False)
             vals = full.iloc[positions].astype(pd.StringDtype("pyarrow")).reset_index(drop=True)
@@ -386,7 +423,20 @@ def parse_dates(
     refused ``date_has_time``.
 
     ``date_format`` may be a ``strptime`` format used for every non-ISO value.
+
+    A typed ``date32`` column (from Parquet or a database) is read without
+    text; the result is the same as for its ISO text.
     """
+    if _typed(values):
+        typed = values if isinstance(values, pa.ChunkedArray | pa.Array) else values.array._pa_array
+        if pa.types.is_date32(typed.type):
+            try:
+                ns = pc.cast(typed, pa.timestamp("ns"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass  # out of the datetime64[ns] range: the text path says which and why
+            else:
+                dates = np.asarray(ns.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+                return DateParse(dates, _np(pc.is_null(typed)), {})
     arr = text_array(values)
     n = len(arr)
     if isinstance(arr, pa.ChunkedArray):
@@ -540,7 +590,10 @@ def parse_money(
     and left missing. Blank optional amounts are missing, not refused.
     """
     if isinstance(values, pa.ChunkedArray | pa.Array):
-        s = _string_series(values)
+        if _typed(values):
+            s = pd.Series(pd.array(values, dtype=pd.ArrowDtype(values.type)), copy=False)
+        else:
+            s = _string_series(values)
     else:
         s = pd.Series(values, copy=False).reset_index(drop=True)
     if isinstance(currencies, str):
@@ -580,9 +633,21 @@ def parse_money(
     return minor, errors
 
 
+def _normalised(arr, normalise: Callable):
+    """``normalise(arr)``, or ``arr`` itself when that would change no value.
+
+    Codes repeat: normalising the few distinct values first tells whether a
+    new copy of the whole column is needed at all (usually not).
+    """
+    distinct = pc.unique(arr)
+    if pc.all(pc.equal(normalise(distinct), distinct)).as_py() is False:
+        return normalise(arr)
+    return arr
+
+
 def parse_currency(values) -> tuple[pd.Series, Masks]:
     """ISO 4217 codes, upper-cased and trimmed; unknown codes → ``unknown_currency``."""
-    arr = pc.utf8_upper(text_array(values))
+    arr = _normalised(text_array(values), pc.utf8_upper)
     codes = _string_series(arr)
     blank = blank_mask(arr)
     if blank.sum() != arr.null_count:
@@ -593,7 +658,10 @@ def parse_currency(values) -> tuple[pd.Series, Masks]:
 
 def parse_enum(values, allowed: Sequence[str]) -> tuple[pd.Series, Masks]:
     """Codes lower-cased with blanks, spaces and hyphens as underscores; others → ``bad_enum``."""
-    arr = pc.replace_substring_regex(pc.utf8_lower(text_array(values)), r"[\s\-]+", "_")
+    arr = _normalised(
+        text_array(values),
+        lambda a: pc.replace_substring_regex(pc.utf8_lower(a), r"[\s\-]+", "_"),
+    )
     codes = _string_series(arr)
     blank = blank_mask(arr)
     codes[blank] = pd.NA
@@ -723,7 +791,10 @@ def duplicate_keys(
     sub_pos = pos[multi]
     sub = sub.iloc[multi]
     sub_keys = sub_keys.iloc[multi].reset_index(drop=True)
-    values = sub.astype(pd.StringDtype("pyarrow")).reset_index(drop=True)
+    sub = sub.reset_index(drop=True)
+    values = pd.DataFrame(
+        {c: _string_series(text_array(sub[c])) if _typed(sub[c]) else sub[c] for c in sub.columns}
+    ).astype(pd.StringDtype("pyarrow"))
     repeat = values.duplicated(keep="first").to_numpy()
     exact[sub_pos[repeat]] = True
     remaining = sub_keys[~repeat].reset_index(drop=True)
@@ -824,9 +895,18 @@ def check_table(
 
     # Spreadsheet error values, one reject per cell; the cell is not parsed further.
     error_cells: dict[str, np.ndarray] = {}
-    trimmed = {col.name: text_array(frame[col.name]) for col in present}
+    # Typed dates and amounts are parsed as they are; every other column as trimmed text.
+    trimmed = {
+        col.name: column_array(frame[col.name])
+        if col.kind in ("date", "money")
+        else text_array(frame[col.name])
+        for col in present
+    }
     for col in present:
         arr = trimmed[col.name]
+        if _typed(arr):
+            error_cells[col.name] = np.zeros(n, dtype=bool)
+            continue
         err = _np(pc.is_in(arr, pa.array(EXCEL_ERRORS))) & active
         if err.any():
             problems.add(
@@ -964,9 +1044,9 @@ def check_table(
                     frame[col.name],
                 )
         else:  # text
-            typed[col.name] = pd.Series(
-                pd.array(frame[col.name].array, dtype=pd.StringDtype("pyarrow"))
-            )
+            v = frame[col.name]
+            raw = _arrow_text(v.array._pa_array) if _typed(v) else v.array
+            typed[col.name] = pd.Series(pd.array(raw, dtype=_STR))
 
     if (
         "currency" in frame.columns

@@ -3,7 +3,8 @@
 The steps, in order:
 
 1. options: preset options, then the mapping's, then keyword arguments (later wins);
-2. read every needed table as text with provenance (:mod:`rpmkit.io.readers`);
+2. read every needed table as text with provenance (:mod:`rpmkit.io.readers`;
+   typed dates and amounts stay typed and are parsed without text);
 3. a preset's ``transform`` (if any) turns the source's tables into canonical ones;
 4. columns are mapped (explicitly or by common header names); file-level
    problems of every table are gathered and raised together as :class:`LoadError`;
@@ -15,6 +16,8 @@ The steps, in order:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +27,7 @@ import pyarrow as pa
 from rpmkit import money
 from rpmkit.io import rules
 from rpmkit.io.mapping import Options, build_options, parse_mapping, resolve_columns
-from rpmkit.io.readers import STRING, RawTable, file_problem
+from rpmkit.io.readers import STRING, RawTable, file_problem, is_typed, text_frame
 from rpmkit.io.rejects import IGNORED, build_rejects, preset_ignored
 from rpmkit.io.result import (
     LoadError,
@@ -47,6 +50,28 @@ from rpmkit.validation import (
 )
 
 __all__ = ["control_totals", "load"]
+
+
+def _libc_trim():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def _give_back_memory() -> None:
+    """Return freed memory to the system between big phases (lowers the peak).
+
+    Arrow's pool and glibc's malloc keep freed blocks for reuse; at millions
+    of rows that is hundreds of megabytes the next phase does not reuse.
+    """
+    pa.default_memory_pool().release_unused()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass
@@ -129,9 +154,15 @@ def load(source, preset=None, mapping=None, **options) -> LoadResult:
         sheet=opts.sheet,
         grid=opts.header is None,
     )
+    pool = pa.default_memory_pool()
+    if _MALLOC_TRIM is not None:
+        # glibc's malloc gives freed memory back when trimmed between phases; the
+        # default Arrow pool keeps it, which at millions of rows raises the peak.
+        pa.set_memory_pool(pa.system_memory_pool())
     try:
         return _load(src, opts, preset_obj)
     finally:
+        pa.set_memory_pool(pool)
         src.close()
 
 
@@ -194,6 +225,9 @@ def _gather(src: Source, opts: Options, preset) -> _Gathered:
         inputs = {name: read(name) for name in src.names}
         if problems:
             return g
+        for r in inputs.values():
+            # A preset transforms text: typed columns become the text the readers give.
+            r.frame = text_frame(r.frame)
         try:
             out = preset.transform({k: r.frame for k, r in inputs.items()})
         except Exception as exc:
@@ -311,6 +345,27 @@ def _map_columns(t: _Table, opts: Options, problems: list[dict], single_file: bo
     t.frame = t.frame.rename(columns=rename)
 
 
+def _text_unless_parsed(t: _Table) -> None:
+    """Typed columns stay typed only where validation parses them directly.
+
+    Dates (``date32``) in date columns and decimals or integers in money
+    columns; every other typed column (identifiers, extras...) becomes text
+    here, exactly as the readers would have made it.
+    """
+    if t.frame is None or t.frame.empty and not len(t.frame.columns):
+        return
+    keep = set()
+    for col in t.spec.columns:
+        if col.name not in t.frame.columns or not is_typed(t.frame[col.name]):
+            continue
+        typ = t.frame[col.name].dtype.pyarrow_dtype
+        if (col.kind == "date" and pa.types.is_date32(typ)) or (
+            col.kind == "money" and (pa.types.is_decimal128(typ) or pa.types.is_integer(typ))
+        ):
+            keep.add(col.name)
+    t.frame = text_frame(t.frame, keep)
+
+
 def _drop_blank_rows(t: _Table) -> None:
     cols = [c for c in t.frame.columns if c not in (SOURCE_COL, LINE_COL)]
     if not cols or t.frame.empty:
@@ -327,9 +382,11 @@ def _drop_blank_rows(t: _Table) -> None:
 # --------------------------------------------------------------------------- loading
 def _load(src: Source, opts: Options, preset) -> LoadResult:
     g = _gather(src, opts, preset)
+    _give_back_memory()
     tables, raws, problems, ignored = g.tables, g.raws, g.problems, g.ignored
     for t in tables.values():
         _map_columns(t, opts, problems, src.kind == "file")
+        _text_unless_parsed(t)
         _drop_blank_rows(t)
         if (
             t.key == FLAT
@@ -361,6 +418,7 @@ def _load(src: Source, opts: Options, preset) -> LoadResult:
     tallies = input_tallies(checked, tables, rep)
     infos = _source_infos(raws, tables)
     _release_text(checked, tables, raws, src)
+    _give_back_memory()
     ledger, notes = _build_ledger(checked, tables, rep)
     totals = control_totals(checked, tables, ledger, rep, tallies)
     table_counts = counts(checked, tables, ledger)
@@ -461,6 +519,7 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
             systems=_systems_for(t.frame, systems),
         )
         checked[key] = c
+        _give_back_memory()
         return c
 
     def ids_of(key: str, col: str) -> pd.Series:
@@ -508,7 +567,7 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
     if "allocations" in tables:
         pay_ids = ids_of("allocations", "payment_id")
         inv_ids = ids_of("allocations", "invoice_id")
-        alloc = run("allocations", money_currency=pay_ids.map(pay_currency).astype(STRING))
+        alloc = run("allocations", money_currency=_map(pay_ids, pay_currency))
         rules.check_reference(
             alloc, "payment_id", payments, "payment_id", "unknown_payment", noun="payment"
         )
@@ -517,14 +576,14 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
         )
         rules.check_currency_match(
             alloc,
-            pay_ids.map(pay_currency),
-            inv_ids.map(inv_currency),
+            _map(pay_ids, pay_currency),
+            _map(inv_ids, inv_currency),
             "the payment's and the invoice's currencies differ",
         )
         pay_dates = pd.Series(dtype="datetime64[ns]")
         if payments is not None:
             pay_dates = rules.lookup(payments, "payment_id", "payment_date", payments.accepted())
-        paid_on = pay_ids.map(pay_dates).astype("datetime64[ns]")
+        paid_on = rules.map_ids(pay_ids, pay_dates)
         rules.check_applied_dates(
             alloc, "applied_date", paid_on, "applied_before_payment", "the payment date"
         )
@@ -534,24 +593,25 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
         when = applied.fillna(paid_on)
         if payments is not None:
             rules.settle_payments(alloc, payments, when)
+            _give_back_memory()
         inv_dates = (
             rules.lookup(invoices, "invoice_id", "invoice_date", invoices.accepted())
             if invoices is not None
             else pd.Series(dtype="datetime64[ns]")
         )
-        issued = inv_ids.map(inv_dates).astype("datetime64[ns]")
+        issued = rules.map_ids(inv_ids, inv_dates)
         alloc_when = when.where(~(when < issued), issued)
     adjustments = None
     if "adjustments" in tables:
         inv_ids = ids_of("adjustments", "invoice_id")
-        adjustments = run("adjustments", money_currency=inv_ids.map(inv_currency).astype(STRING))
+        adjustments = run("adjustments", money_currency=_map(inv_ids, inv_currency))
         rules.check_reference(
             adjustments, "invoice_id", invoices, "invoice_id", "unknown_invoice", noun="invoice"
         )
         if invoices is not None:
-            issued = inv_ids.map(
-                rules.lookup(invoices, "invoice_id", "invoice_date", invoices.accepted())
-            ).astype("datetime64[ns]")
+            issued = rules.map_ids(
+                inv_ids, rules.lookup(invoices, "invoice_id", "invoice_date", invoices.accepted())
+            )
             rules.check_applied_dates(
                 adjustments, "date", issued, "dated_before_invoice", "the invoice date"
             )
@@ -559,10 +619,11 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
         rules.settle_invoices(
             invoices, alloc, alloc_when if alloc is not None else None, adjustments
         )
+        _give_back_memory()
 
     if "disputes" in tables:
         inv_ids = ids_of("disputes", "invoice_id")
-        disputes = run("disputes", money_currency=inv_ids.map(inv_currency).astype(STRING))
+        disputes = run("disputes", money_currency=_map(inv_ids, inv_currency))
         rules.check_reference(
             disputes, "invoice_id", invoices, "invoice_id", "unknown_invoice", noun="invoice"
         )
@@ -589,6 +650,13 @@ def _check_all(tables: dict[str, _Table], opts: Options, rep: str, systems) -> d
     return checked
 
 
+def _map(ids: pd.Series, table: pd.Series | None) -> pd.Series:
+    """``ids.map(table)`` as Arrow-backed text (missing where unknown)."""
+    if table is None or len(table) == 0:
+        return pd.Series(pd.array(pa.nulls(len(ids), pa.large_string()), dtype=STRING))
+    return rules.map_ids(ids, pd.Series(table, copy=False).astype(STRING))
+
+
 def _activity_currency(inv_ids, cust_ids, inv_currency, cust_currency, customers, rep) -> pd.Series:
     """promised_amount's currency: the invoice's, else the customer's, else the reporting one.
 
@@ -596,9 +664,9 @@ def _activity_currency(inv_ids, cust_ids, inv_currency, cust_currency, customers
     rejected as an unknown invoice anyway); so does a customer whose
     currency is not a known code.
     """
-    from_invoice = inv_ids.map(inv_currency).astype(STRING)
+    from_invoice = _map(inv_ids, inv_currency)
     if cust_currency is not None:
-        from_customer = cust_ids.map(cust_currency).astype(STRING).fillna(rep)
+        from_customer = _map(cust_ids, cust_currency).fillna(rep)
     else:
         from_customer = pd.Series([rep] * len(cust_ids), dtype=STRING)
     return from_invoice.where(inv_ids.notna(), from_customer)

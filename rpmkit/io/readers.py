@@ -12,6 +12,13 @@ day is kept so validation can refuse it), decimals as their exact digits,
 integers as digits, floats as their shortest round-trip text with ``.0`` kept
 on whole numbers (so an identifier that went through a float is recognisable),
 Excel cells as described in :func:`excel_cell_text`. Nothing is parsed here.
+
+Parquet and database columns of dates (``date32``, midnight timestamps),
+decimals and integers are kept typed instead (an Arrow-backed column): text
+of millions of dates and amounts costs memory and time, and validation reads
+them directly with the same outcome as their text. Their text, exactly as
+above, is made only where it is needed (:func:`text_series`,
+:func:`text_frame`): the values and records quoted in the rejects.
 """
 
 from __future__ import annotations
@@ -36,12 +43,15 @@ __all__ = [
     "RawTable",
     "arrow_to_text",
     "excel_cell_text",
+    "is_typed",
     "read_csv",
     "read_duckdb",
     "read_excel",
     "read_parquet",
     "read_sql",
     "sniff_delimiter",
+    "text_frame",
+    "text_series",
 ]
 
 STRING = pd.StringDtype("pyarrow")
@@ -101,7 +111,11 @@ def _frame(
     n = len(lines)
     data = {}
     for name, arr in columns.items():
-        data[name] = pd.Series(pd.array(arr, dtype=STRING), copy=False)
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            data[name] = pd.Series(pd.array(arr, dtype=STRING), copy=False)
+        else:
+            # A typed column kept as it was read (see _keep_typed); text is made on demand.
+            data[name] = pd.Series(pd.array(arr, dtype=pd.ArrowDtype(arr.type)), copy=False)
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     frame[SOURCE_COL] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[source])
     frame[LINE_COL] = np.asarray(lines, dtype=np.int64)
@@ -373,11 +387,86 @@ def arrow_to_text(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array
     return pc.cast(arr, pa.string())
 
 
-def _arrow_table_to_raw(table: pa.Table, *, name: str, source: str, info: dict) -> RawTable:
+def _midnight_dates(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
+    """A timestamp column as ``date32`` when every value is a midnight (else None).
+
+    Its text is then the same either way (``arrow_to_text`` drops a midnight time).
+    """
+    t = arr.type
+    try:
+        if t.tz is not None:
+            arr = pc.local_timestamp(arr)
+        naive = pc.cast(arr, pa.timestamp(t.unit))
+        days = pc.cast(naive, pa.date32())
+        if pc.all(pc.equal(pc.cast(days, pa.timestamp(t.unit)), naive)).as_py() is False:
+            return None
+        span = pc.min_max(days)
+        lo, hi = span["min"].as_py(), span["max"].as_py()
+        if lo is None or (lo >= dt.date(1, 1, 1) and hi <= dt.date(9999, 12, 31)):
+            return days
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    return None
+
+
+def _keep_typed(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
+    """The column unconverted when the loader can parse it without text, else None.
+
+    Dates (``date32``, midnight timestamps) and exact numbers (``decimal128``
+    with a scale of 0 to 18, integers) stay typed: validation reads them
+    directly and makes text only for the rows it quotes in the rejects, with
+    exactly the text :func:`arrow_to_text` gives. Everything else becomes text.
+    """
+    t = arr.type
+    if pa.types.is_date32(t):
+        return arr
+    if pa.types.is_timestamp(t):
+        return _midnight_dates(arr)
+    if pa.types.is_decimal128(t) and 0 <= t.scale <= 18:
+        return arr
+    if pa.types.is_integer(t):
+        return arr
+    return None
+
+
+def text_series(values) -> pd.Series:
+    """A frame column as text: typed (Arrow) columns through :func:`arrow_to_text`."""
+    s = pd.Series(values, copy=False)
+    if isinstance(s.dtype, pd.ArrowDtype) and not (
+        pa.types.is_string(s.dtype.pyarrow_dtype) or pa.types.is_large_string(s.dtype.pyarrow_dtype)
+    ):
+        text = arrow_to_text(s.array._pa_array)
+        return pd.Series(pd.array(text, dtype=STRING), index=s.index, name=s.name, copy=False)
+    return s
+
+
+def is_typed(values) -> bool:
+    """True for a frame column kept typed by the reader (not text)."""
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.ArrowDtype) and not (
+        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    )
+
+
+def text_frame(frame: pd.DataFrame, keep=()) -> pd.DataFrame:
+    """``frame`` with every typed column but those in ``keep`` made text."""
+    typed = [c for c in frame.columns if c not in keep and is_typed(frame[c])]
+    if not typed:
+        return frame
+    return frame.assign(**{c: text_series(frame[c]) for c in typed})
+
+
+def _arrow_table_to_raw(
+    table: pa.Table, *, name: str, source: str, info: dict, typed: bool = True
+) -> RawTable:
     problems: list[dict] = []
     headers, _ = _unique_headers([str(c) for c in table.column_names], source, problems)
     cols = {}
     for h, col in zip(headers, table.columns, strict=True):
+        kept = _keep_typed(col) if typed else None
+        if kept is not None:
+            cols[h] = kept
+            continue
         try:
             cols[h] = arrow_to_text(col)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rpmkit.io.readers import STRING, RawTable
+from rpmkit.io.readers import STRING, RawTable, text_frame
 from rpmkit.io.result import REJECT_COLUMNS, empty_rejects
 from rpmkit.schema import TABLE_ORDER
 from rpmkit.validation import LINE_COL, SOURCE_COL, Checked
@@ -117,13 +117,15 @@ def _exact_duplicates(c: Checked) -> pd.DataFrame:
     pos = np.flatnonzero(c.skipped)
     lines = c.lines()
     key_cols = [k for k in c.spec.key if k in c.text.columns]
-    values = c.text[[col for col in c.text.columns if col not in (SOURCE_COL, LINE_COL)]].astype(
-        STRING
-    )
+    values = text_frame(
+        c.text[[col for col in c.text.columns if col not in (SOURCE_COL, LINE_COL)]]
+    ).astype(STRING)
     first = values.groupby(list(values.columns), dropna=False, sort=False).ngroup().to_numpy()
     firsts = pd.Series(lines).groupby(first).transform("min").to_numpy()
     key_text = (
-        c.text[key_cols[0]].astype(STRING) if key_cols else pd.Series([""] * c.n, dtype=STRING)
+        text_frame(c.text[[key_cols[0]]])[key_cols[0]].astype(STRING)
+        if key_cols
+        else pd.Series([""] * c.n, dtype=STRING)
     )
     return pd.DataFrame(
         {
@@ -164,5 +166,7 @@ def _records(text: pd.DataFrame, rows: np.ndarray, raws: dict[str, RawTable]) ->
 def _json_lines(frame: pd.DataFrame) -> list[str]:
     if frame.empty:
         return []
-    text = frame.reset_index(drop=True).to_json(orient="records", lines=True, force_ascii=False)
+    text = text_frame(frame.reset_index(drop=True)).to_json(
+        orient="records", lines=True, force_ascii=False
+    )
     return [line.replace("\\/", "/") for line in text.rstrip("\n").split("\n")]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from rpmkit import keys as arrow_keys
 from rpmkit import money
 from rpmkit.validation import LINE_COL, Checked, isin
 
@@ -21,6 +23,7 @@ __all__ = [
     "check_currency_match",
     "check_reference",
     "lookup",
+    "map_ids",
     "settle_invoices",
     "settle_payments",
 ]
@@ -47,6 +50,34 @@ def unique_map(keys, values, keep: np.ndarray | None = None) -> pd.Series:
         keys = pd.concat([keys[~dup], single["k"]], ignore_index=True)
         values = pd.concat([values[~dup], single["v"]], ignore_index=True)
     return pd.Series(values.array, index=pd.Index(keys.array))
+
+
+def map_ids(ids, table: pd.Series) -> pd.Series:
+    """``ids.map(table)`` for a table indexed by string keys, through Arrow's hash kernels.
+
+    Dates come back as ``datetime64[ns]`` (``NaT`` where unknown), anything
+    else with the table's dtype (missing where unknown).
+    """
+    ids = pd.Series(ids, copy=False).reset_index(drop=True)
+    table = pd.Series(table, copy=False)
+    n = len(ids)
+    if len(table) == 0 or n == 0:
+        if table.dtype.kind == "M":
+            return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+        return pd.Series(pd.array([pd.NA] * n, dtype=table.dtype))
+    pos = arrow_keys.positions(ids, pd.Series(table.index, copy=False))
+    found = pos >= 0
+    if table.dtype.kind == "M":
+        vals = table.to_numpy(dtype="datetime64[ns]")
+        return pd.Series(np.where(found, vals[np.maximum(pos, 0)], np.datetime64("NaT", "ns")))
+    arr = getattr(table.array, "_pa_array", None)
+    if arr is not None:
+        taken = arr.take(pa.array(pos, mask=~found))
+        return pd.Series(pd.array(taken, dtype=table.dtype), copy=False)
+    out = table.iloc[np.maximum(pos, 0)].reset_index(drop=True)
+    if not found.all():
+        out = out.astype(object).where(found, None).astype(table.dtype)
+    return out
 
 
 def lookup(parent: Checked, key: str, value: str, rows: np.ndarray | None = None) -> pd.Series:
@@ -161,17 +192,37 @@ def _fmt(minor: int, currency: str | None) -> str:
     return f"{int(minor)} minor units"
 
 
-def _greedy(events: pd.DataFrame, limits: pd.Series) -> list[tuple[int, int, int]]:
-    """Walk each over-drawn group in order; return (event id, limit, remaining) for refusals."""
+def _greedy(
+    group: np.ndarray, amount: np.ndarray, limits: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """Walk each over-drawn group in order; return (event position, limit, remaining) for refusals.
+
+    ``group`` (sorted, so each group's events are together and in order) indexes ``limits``.
+    """
     refused = []
-    for group, ev in events.groupby("group", sort=False):
-        remaining = int(limits[group])
-        for eid, amount in zip(ev["eid"].to_numpy(), ev["amount"].to_numpy(), strict=True):
-            if amount <= remaining:
-                remaining -= int(amount)
+    if len(group) == 0:
+        return refused
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], len(group)]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        limit = int(limits[group[a]])
+        remaining = limit
+        for i, amt in enumerate(amount[a:b].tolist(), start=a):
+            if amt <= remaining:
+                remaining -= amt
             else:
-                refused.append((int(eid), int(limits[group]), remaining))
+                refused.append((i, limit, remaining))
     return refused
+
+
+def _over_drawn(group: np.ndarray, amount: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Events whose group's accepted total goes beyond its limit (group -1: no limit)."""
+    known = group >= 0
+    totals = arrow_keys.group_sum(
+        np.where(known, group, 0), np.where(known, amount, 0), len(limits)
+    )
+    over = totals > limits
+    return known & over[np.maximum(group, 0)]
 
 
 def settle_payments(alloc: Checked, payments: Checked, when: pd.Series) -> None:
@@ -183,30 +234,31 @@ def settle_payments(alloc: Checked, payments: Checked, when: pd.Series) -> None:
     if not acc.any():
         return
     pos = np.flatnonzero(acc)
-    pid = _ids(alloc, "payment_id").iloc[pos].to_numpy()
+    pid = _ids(alloc, "payment_id").iloc[pos].reset_index(drop=True)
     amount = pd.Series(alloc.typed["amount"]).iloc[pos].to_numpy(dtype=np.int64)
     limits = lookup(payments, "payment_id", "amount", payments.accepted()).astype("int64")
-    totals = pd.Series(amount).groupby(pid).sum()
-    over = totals[totals > limits.reindex(totals.index).fillna(np.iinfo(np.int64).max)].index
-    if len(over) == 0:
+    group = arrow_keys.positions(pid, pd.Series(limits.index, copy=False))
+    limit_values = limits.to_numpy(dtype=np.int64)
+    over = _over_drawn(group, amount, limit_values)
+    if not over.any():
         return
-    dates = pd.Series(when, copy=False).reset_index(drop=True).iloc[pos].to_numpy()
-    events = pd.DataFrame(
-        {"eid": pos, "group": pid, "amount": amount, "when": dates, "line": alloc.lines()[pos]}
-    )
-    events = events[events["group"].isin(over)].sort_values(
-        ["group", "when", "line"], kind="stable"
-    )
+    sel = np.flatnonzero(over)
+    dates = pd.Series(when, copy=False).reset_index(drop=True).to_numpy(dtype="datetime64[ns]")
+    e_pos, e_group, e_amount = pos[sel], group[sel], amount[sel]
+    e_when, e_line = dates[e_pos].astype(np.int64), alloc.lines()[e_pos]
+    # NaT sorts last, as it does in pandas' sort_values.
+    e_when = np.where(np.isnat(dates[e_pos]), np.iinfo(np.int64).max, e_when)
+    order = np.lexsort((e_line, e_when, e_group))
+    e_pos, e_group, e_amount = e_pos[order], e_group[order], e_amount[order]
     currency = lookup(payments, "payment_id", "currency", payments.accepted())
-    refused = _greedy(events, limits)
-    by_eid = events.set_index("eid")
+    refused = _greedy(e_group, e_amount, limit_values)
     rows, msgs = [], []
-    for eid, limit, remaining in refused:
-        p = by_eid.at[eid, "group"]
+    for i, limit, remaining in refused:
+        p = limits.index[e_group[i]]
         cur = currency.get(p)
-        rows.append(eid)
+        rows.append(int(e_pos[i]))
         msgs.append(
-            f"allocating {_fmt(by_eid.at[eid, 'amount'], cur)} would take payment {p!r} "
+            f"allocating {_fmt(e_amount[i], cur)} would take payment {p!r} "
             f"({_fmt(limit, cur)}) beyond its amount; {_fmt(remaining, cur)} left after "
             "earlier allocations"
         )
@@ -232,72 +284,71 @@ def settle_invoices(
     allocations before adjustments, then by line. Only events still accepted
     take part.
     """
+    limits = None
     parts = []
-    for kind, checked, dates in (("alloc", alloc, alloc_dates), ("adj", adjustments, None)):
+    for order, checked, dates in ((0, alloc, alloc_dates), (1, adjustments, None)):
         if checked is None:
             continue
         acc = checked.accepted()
         if not acc.any():
             continue
+        if limits is None:
+            limits = lookup(invoices, "invoice_id", "amount", invoices.accepted()).astype("int64")
+            limit_keys = pd.Series(limits.index, copy=False)
         pos = np.flatnonzero(acc)
         if dates is None:
-            dates = pd.Series(checked.typed["date"])
+            dates = checked.typed["date"]
+        when = pd.Series(dates, copy=False).reset_index(drop=True).to_numpy(dtype="datetime64[ns]")
+        ids = _ids(checked, "invoice_id").iloc[pos].reset_index(drop=True)
         parts.append(
-            pd.DataFrame(
-                {
-                    "eid": pos,
-                    "kind": kind,
-                    "order": 0 if kind == "alloc" else 1,
-                    "group": _ids(checked, "invoice_id").iloc[pos].to_numpy(),
-                    "amount": pd.Series(checked.typed["amount"]).iloc[pos].to_numpy(dtype=np.int64),
-                    "when": pd.Series(dates, copy=False)
-                    .reset_index(drop=True)
-                    .iloc[pos]
-                    .to_numpy(),
-                    "line": checked.lines()[pos],
-                }
+            (
+                np.full(len(pos), order, dtype=np.int8),
+                pos,
+                arrow_keys.positions(ids, limit_keys),
+                pd.Series(checked.typed["amount"]).iloc[pos].to_numpy(dtype=np.int64),
+                when[pos],
+                checked.lines()[pos],
             )
         )
     if not parts:
         return
-    events = pd.concat(parts, ignore_index=True)
-    limits = lookup(invoices, "invoice_id", "amount", invoices.accepted()).astype("int64")
-    totals = events.groupby("group")["amount"].sum()
-    over = totals[totals > limits.reindex(totals.index).fillna(np.iinfo(np.int64).max)].index
-    if len(over) == 0:
+    kind, src, group, amount, when, line = (np.concatenate(x) for x in zip(*parts, strict=True))
+    limit_values = limits.to_numpy(dtype=np.int64)
+    over = _over_drawn(group, amount, limit_values)
+    if not over.any():
         return
-    events = events[events["group"].isin(over)].sort_values(
-        ["group", "when", "order", "line"], kind="stable"
-    )
-    events = events.assign(eid=np.arange(len(events)), src=events["eid"].to_numpy())
+    sel = np.flatnonzero(over)
+    kind, src, group, amount, when, line = (x[sel] for x in (kind, src, group, amount, when, line))
+    when_key = np.where(np.isnat(when), np.iinfo(np.int64).max, when.astype(np.int64))
+    order = np.lexsort((line, kind, when_key, group))
+    kind, src, group, amount = kind[order], src[order], group[order], amount[order]
     currency = lookup(invoices, "invoice_id", "currency", invoices.accepted())
-    refused = _greedy(events, limits)
-    by_eid = events.set_index("eid")
-    out: dict[str, tuple[list[int], list[str]]] = {"alloc": ([], []), "adj": ([], [])}
-    for eid, limit, remaining in refused:
-        row = by_eid.loc[eid]
-        cur = currency.get(row["group"])
-        what = "applying" if row["kind"] == "alloc" else "adjusting"
-        out[row["kind"]][0].append(int(row["src"]))
-        out[row["kind"]][1].append(
-            f"{what} {_fmt(row['amount'], cur)} would take invoice {row['group']!r} "
+    refused = _greedy(group, amount, limit_values)
+    out: dict[int, tuple[list[int], list[str]]] = {0: ([], []), 1: ([], [])}
+    for i, limit, remaining in refused:
+        inv = limits.index[group[i]]
+        cur = currency.get(inv)
+        what = "applying" if kind[i] == 0 else "adjusting"
+        out[int(kind[i])][0].append(int(src[i]))
+        out[int(kind[i])][1].append(
+            f"{what} {_fmt(amount[i], cur)} would take invoice {inv!r} "
             f"({_fmt(limit, cur)}) below zero; {_fmt(remaining, cur)} open after earlier "
             "settlements in date order"
         )
-    if alloc is not None and out["alloc"][0]:
+    if alloc is not None and out[0][0]:
         alloc.problems.add(
-            np.asarray(out["alloc"][0]),
+            np.asarray(out[0][0]),
             "amount",
             "allocation_exceeds_open",
-            out["alloc"][1],
+            out[0][1],
             alloc.text["amount"],
         )
-    if adjustments is not None and out["adj"][0]:
+    if adjustments is not None and out[1][0]:
         adjustments.problems.add(
-            np.asarray(out["adj"][0]),
+            np.asarray(out[1][0]),
             "amount",
             "adjustment_exceeds_open",
-            out["adj"][1],
+            out[1][1],
             adjustments.text["amount"],
         )
 

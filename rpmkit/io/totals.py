@@ -97,19 +97,26 @@ def _currency_key(table: str, cols: dict, rep: str, lookups: dict, n: int, ids: 
         own = own.mask(text_blank, rep) if text_blank is not None and ids else own.fillna(rep)
         return own
     if table == "allocations":
-        return col("payment_id").map(lookups["payments"]).astype(STRING)
+        return _map(col("payment_id"), lookups["payments"])
     if table in ("adjustments", "disputes"):
-        return col("invoice_id").map(lookups["invoices"]).astype(STRING)
+        return _map(col("invoice_id"), lookups["invoices"])
     if table == "activities":
         cust = lookups.get("customers")
         inv = col("invoice_id")
-        from_inv = inv.map(lookups["invoices"]).astype(STRING)
+        from_inv = _map(inv, lookups["invoices"])
         if cust is not None:
-            from_cust = col("customer_id").map(cust).astype(STRING).fillna(rep)
+            from_cust = _map(col("customer_id"), cust).fillna(rep)
         else:
             from_cust = pd.Series([rep] * n, dtype=STRING)
         return from_inv.where(inv.notna(), from_cust)
     return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype=STRING))
+
+
+def _map(ids: pd.Series, table: pd.Series | None) -> pd.Series:
+    """``ids.map(table)`` as Arrow-backed text, through Arrow's hash kernels."""
+    if table is None or len(table) == 0:
+        return pd.Series(pd.array(pa.nulls(len(ids), pa.large_string()), dtype=STRING))
+    return rules.map_ids(ids, pd.Series(table, copy=False).astype(STRING))
 
 
 def _lookup_series(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
