@@ -24,8 +24,11 @@ from rpmkit.plots.core import (
     side_by_side,
 )
 from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
+from rpmkit.plots.survival import hazard_forest, km_curves
 
 __all__ = [
+    "hazard_forest",
+    "km_curves",
     "allowance_bars",
     "roll_rate_stability",
     "transition_heatmap",
