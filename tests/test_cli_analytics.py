@@ -74,6 +74,31 @@ def test_cohorts_json_and_table(capsys, sample):
     assert "2024Q4" in out and "Customer-acquisition cohorts" in out
 
 
+def test_survival_json_contract(capsys, sample, ledger):
+    from rpmkit.survival import PaymentSurvival
+
+    payload = run_json(capsys, "survival", sample, "--as-of", AS_OF, "--by", "segment")
+    groups = payload["groups"]
+    assert set(groups) == {"enterprise", "mid_market", "smb"}
+    summary = PaymentSurvival(by="segment").fit(ledger, AS_OF).summary()
+    for name, g in groups.items():
+        row = summary.loc[name]
+        assert g["n"] == row["n"] and g["events"] == row["events"]
+        assert g["median_days"] == row["median_days"]
+        lo, hi = g["median_days_ci"]
+        assert lo <= g["median_days"] <= hi
+        assert g["restricted_mean_days"] == pytest.approx(row["restricted_mean_days"])
+        curve = g["curve"]
+        assert len(curve["days"]) <= 200 and curve["survival"] == sorted(curve["survival"])[::-1]
+    assert payload["logrank"]["p_value"] < 1e-6  # the segments pay at different speeds
+
+
+def test_survival_table(capsys, sample):
+    code, out, _ = run(capsys, "survival", sample, "--as-of", AS_OF, "--by", "segment")
+    assert code == 0
+    assert "Log-rank test across segment groups" in out and "median_ci" in out
+
+
 def test_rollrates_json_contract(capsys, sample):
     payload = run_json(capsys, "rollrates", sample, "--as-of", AS_OF)
     states = payload["states"]
@@ -93,7 +118,7 @@ def test_rollrates_table(capsys, sample):
     assert "weighted by count" in out and "Allowance by bucket" in out and "total" in out
 
 
-@pytest.mark.parametrize("command", ["profiles", "cohorts", "rollrates"])
+@pytest.mark.parametrize("command", ["profiles", "cohorts", "survival", "rollrates"])
 def test_bad_as_of_is_a_usage_error(capsys, sample, command):
     code, out, err = run(capsys, command, sample, "--as-of", "2024-02-30")
     assert code == 2
