@@ -138,7 +138,11 @@ def test_index_links_every_app(page, voila_server):
     open_app(page, voila_server, "index.ipynb", ready=".rpm-index a")
     links = page.locator(".rpm-index a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-    assert hrefs == ["01_data_quality.ipynb", "02_ar_dashboard.ipynb"]
+    assert hrefs == [
+        "01_data_quality.ipynb",
+        "02_ar_dashboard.ipynb",
+        "03_payment_behaviour.ipynb",
+    ]
     for i in range(links.count()):
         item = page.locator(".rpm-index li").nth(i).inner_text()
         assert " — " in item and item.endswith("?")
@@ -221,4 +225,89 @@ def test_data_quality_loads_a_source_and_refuses_a_bad_one(page, voila_server):
     assert notice.inner_text().startswith("This app may only read ledgers from its data folder")
     body = page.locator("body").inner_text()
     assert "/etc/hostname" not in body and "Traceback" not in body
+    page.watch.check()
+
+
+def _plot_titled(text: str) -> str:
+    """JavaScript: the chart with ``text`` in its title (or a side-by-side half's title)."""
+    return (
+        "[...document.querySelectorAll('.js-plotly-plot')].find(gd => gd.layout && "
+        "[(gd.layout.title || {}).text, ...(gd.layout.annotations || []).map(a => a.text)]"
+        f".some(t => (t || '').includes({json.dumps(text)})))"
+    )
+
+
+def _sized(page, plot: str) -> None:
+    """Wait until the chart ``plot`` (JavaScript) has been drawn at its container's width."""
+    page.wait_for_function(
+        f"() => {{ const gd = {plot}; return !!gd && !!gd._fullLayout && Math.abs("
+        "gd._fullLayout.width - gd.parentElement.getBoundingClientRect().width) < 4; }"
+    )
+
+
+def test_payment_behaviour_renders_and_follows_its_controls(page, voila_server):
+    _record(
+        "payment_behaviour_first_chart_s",
+        open_app(page, voila_server, "03_payment_behaviour.ipynb"),
+    )
+    trends = _plot_titled("by month of payment")
+    page.wait_for_function(f"() => !!({trends})")
+    page.wait_for_function(
+        f"() => ({trends}).querySelector('.main-svg').getBoundingClientRect().width"
+        " > 0.9 * document.querySelector('.rpm-app').clientWidth"
+    )
+    assert page.locator(".js-plotly-plot").count() == 1  # other tabs draw when opened
+    screenshot(page, "payment-behaviour")
+
+    # a segment: the trend lines become that segment's one line
+    segment = page.locator(".widget-dropdown", has_text="Segment").locator("select")
+    options = segment.locator("option").all_inner_texts()
+    segment.select_option(label=options[-1])
+    only_segment = (
+        f"([chosen, all]) => {{ const gd = {trends};"
+        " const names = (gd.data || []).map(t => t.name).filter(n => all.includes(n)"
+        " || n === 'all invoices');"
+        " return names.length === 1 && names[0] === chosen; }"
+    )
+    _record(
+        "payment_behaviour_segment_change_s", wait_for(page, only_segment, [options[-1], options])
+    )
+
+    # an earlier as-of date: the trend ends there
+    page.locator("input[type=date]").fill("2024-06-30")
+    redrawn = f"() => ({trends}).layout.title.text.includes('2024-06-30')"
+    _record("payment_behaviour_as_of_change_s", wait_for(page, redrawn))
+    assert "needs 24 complete months" in page.locator(".rpm-app").inner_text()
+
+    # another tab draws its chart for the current controls when opened
+    page.locator(".lm-TabBar-tab", has_text="Time to payment").click()
+    km = _plot_titled("Unpaid share")
+    start = time.monotonic()
+    page.wait_for_function(
+        f"(chosen) => {{ const gd = {km}; return !!gd && gd.layout.title.text.includes("
+        "'2024-06-30') && (gd.data || []).some(t => t.name === chosen); }",
+        arg=options[-1],
+    )
+    _record("payment_behaviour_tab_open_s", time.monotonic() - start)
+    page.wait_for_selector("text=One segment: no log-rank test")
+
+    # back to every segment: the log-rank test compares them
+    segment.select_option(label=options[0])
+    page.wait_for_selector("text=Log-rank test that every segment has the same curve")
+    # the method behind the curves is one click away
+    page.get_by_text("How is this computed?").locator("visible=true").first.click()
+    page.wait_for_selector("text=censored there")
+    _sized(page, km)
+    screenshot(page, "payment-behaviour-survival")
+
+    page.locator(".lm-TabBar-tab", has_text="Changing payers").click()
+    _sized(page, _plot_titled("payers, 2024-06-30"))
+    screenshot(page, "payment-behaviour-payers")
+    page.locator(".lm-TabBar-tab", has_text="Vintages").click()
+    _sized(page, _plot_titled("Vintage curves, known at 2024-06-30"))
+    screenshot(page, "payment-behaviour-vintages")
+    page.locator(".lm-TabBar-tab", has_text="Roll rates").click()
+    _sized(page, _plot_titled("Allowance by aging bucket"))
+    page.wait_for_selector("text=Allowance by bucket at 2024-06-30")
+    screenshot(page, "payment-behaviour-roll-rates")
     page.watch.check()

@@ -6,6 +6,7 @@ call :mod:`rpmkit`, and redraw ``FigureWidget`` charts made by
 goes to the ``rpmkit.ui`` logger.
 """
 
+from rpmkit.ui.behaviour import PaymentBehaviourApp
 from rpmkit.ui.charts import ChartSlot, figure_widget, refresh_figure
 from rpmkit.ui.dashboard import ARDashboardApp
 from rpmkit.ui.download import DownloadLinks
@@ -24,6 +25,7 @@ __all__ = [
     "KpiTile",
     "MethodNote",
     "Notice",
+    "PaymentBehaviourApp",
     "TableView",
     "figure_widget",
     "format_days",
