@@ -232,7 +232,7 @@ def add_parsers(sub, add_source: Callable, add_format: Callable) -> None:
         default="censor",
         help="write-offs and credit-only closures (censor)",
     )
-    p.add_argument("--horizon", type=float, default=180, help="restricted-mean horizon (180 days)")
+    p.add_argument("--horizon", type=float, default=180.0, help="restricted-mean horizon (days)")
     add_format(p)
     p.set_defaults(handler=_cmd_survival)
 
