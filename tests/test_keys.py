@@ -1,73 +1,50 @@
-"""``rpmkit.keys.positions``: the fixed-width integer path answers exactly as Arrow's hash join."""
+"""``rpmkit.keys``: string-key lookups through Arrow, whatever form the keys come in."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rpmkit import keys
 
-
-def arrow_positions(k, t) -> np.ndarray:
-    idx = pc.index_in(pa.array(k, pa.large_string()), value_set=pa.array(t, pa.large_string()))
-    return pc.fill_null(idx, -1).to_numpy(zero_copy_only=False)
+words = st.text(alphabet="AB01-é ", max_size=6)
 
 
-@pytest.fixture
-def fixed_path_always(monkeypatch):
-    monkeypatch.setattr(keys, "_FIXED_MIN_ROWS", 0)
+@settings(max_examples=60, deadline=None)
+@given(table=st.lists(words, min_size=1, max_size=30), probe=st.lists(words, max_size=60))
+def test_positions_is_the_first_match_or_minus_one(table, probe):
+    got = keys.positions(pd.Series(probe, dtype="str"), pd.Series(table, dtype="str"))
+    first = {}
+    for i, t in enumerate(table):
+        first.setdefault(t, i)
+    assert got.tolist() == [first.get(p, -1) for p in probe]
 
 
-def strings(width: int):
-    return st.text(alphabet="AB01-é", min_size=width, max_size=width).filter(
-        lambda s: len(s.encode()) == width
-    )
+def test_any_string_form_and_missing_keys():
+    table = ["INV-3", "INV-1", "INV-3", "INV-2"]
+    expected = [0, -1, 3, 1, -1]
+    probe = ["INV-3", "INV-9", "INV-2", "INV-1", None]
+    forms = [
+        pd.Series(probe, dtype="str"),
+        pd.Series(probe, dtype="string[pyarrow]"),
+        pd.Series(probe, dtype=object),
+        pa.array(probe, pa.string()),
+        pa.chunked_array(
+            [pa.array(probe[:2], pa.large_string()), pa.array(probe[2:], pa.large_string())]
+        ),
+    ]
+    for form in forms:
+        assert keys.positions(form, pd.Series(table)).tolist() == expected, type(form)
+    chunked_table = pa.chunked_array([pa.array(table[:1]), pa.array(table[1:])])
+    assert keys.positions(probe, chunked_table).tolist() == expected
 
 
-# the fixture only lowers a threshold: nothing to reset between examples
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(data=st.data(), width=st.integers(1, 16))
-def test_fixed_width_matches_arrow(fixed_path_always, data, width):
-    table = data.draw(st.lists(strings(width), min_size=1, max_size=40))  # duplicates allowed
-    probe = data.draw(st.lists(st.sampled_from(table) | strings(width), min_size=1, max_size=80))
-    got = keys.positions(pd.Series(probe, dtype="string[pyarrow]"), pd.Series(table))
-    np.testing.assert_array_equal(got, arrow_positions(probe, table))
-
-
-def test_first_match_and_unknown_keys(fixed_path_always):
-    table = ["INV-0003", "INV-0001", "INV-0003", "INV-0002"]
-    probe = ["INV-0003", "INV-0009", "INV-0002", "INV-0001"]
-    assert keys.positions(pd.Series(probe), pd.Series(table)).tolist() == [0, -1, 3, 1]
-
-
-def test_mixed_widths_and_missing_keys_fall_back(fixed_path_always):
-    table = ["A1", "B22", "C1"]
-    probe = pd.Series(["B22", None, "C1", "ZZ"], dtype="string[pyarrow]")
-    assert keys.positions(probe, pd.Series(table)).tolist() == [1, -1, 2, -1]
-
-
-def test_hash_collisions_fall_back_to_arrow(fixed_path_always, monkeypatch):
-    # With a zero multiplier the hash is the second word alone: keys sharing their last
-    # eight bytes collide, and the answer must still be exact.
-    monkeypatch.setattr(keys, "_MIX", np.uint64(0))
-    table = ["AAAAAAAA00000001", "BBBBBBBB00000001", "AAAAAAAA00000002"]
-    probe = ["BBBBBBBB00000001", "CCCCCCCC00000001", "AAAAAAAA00000002"]
-    assert keys._fixed_positions(pa.array(probe, pa.large_string()), pa.array(table)) is None
-    assert keys.positions(pd.Series(probe), pd.Series(table)).tolist() == [1, -1, 2]
-
-
-def test_ledger_scale_keys_use_the_fixed_path():
-    rng = np.random.default_rng(5)
-    ids = [f"INV-{i:08d}" for i in range(150_000)]
-    probe = [ids[i] for i in rng.integers(0, len(ids), 200_000)] + ["INV-99999999"]
-    probe_arr = pa.array(probe, pa.large_string())
-    fast = keys._fixed_positions(probe_arr, pa.array(ids, pa.large_string()))
-    assert fast is not None
-    np.testing.assert_array_equal(fast, arrow_positions(probe, ids))
+def test_lookup_and_isin():
+    ids = pd.Series(["a", "b"])
+    values = pd.Series([10, 20])
+    assert keys.lookup(pd.Series(["b", "x", "a"]), ids, values).tolist()[::2] == [20, 10]
+    assert keys.isin(pd.Series(["b", "x"]), ids).tolist() == [True, False]
+    assert np.array_equal(keys.positions(pd.Series([], dtype="str"), ids), np.array([]))
