@@ -147,11 +147,21 @@ def _segments(ledger: Ledger, customer_codes: np.ndarray, customers: pd.Index):
     return pd.factorize(labels)
 
 
+def _convert(minor: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``round(minor × factor)``, touching only the rows in another currency."""
+    foreign = np.flatnonzero(factor != 1.0)
+    if len(foreign) == 0:
+        return minor
+    out = minor.copy()
+    out[foreign] = np.rint(minor[foreign] * factor[foreign]).astype(np.int64)
+    return out
+
+
 def _build(ledger: Ledger) -> Book:
     inv = ledger.invoices
     factor = ledger.fx_factors(inv["currency"], inv["invoice_date"])
     raw = inv["amount"].to_numpy(dtype=np.int64)
-    amount = np.where(factor == 1.0, raw, np.rint(raw * factor).astype(np.int64))
+    amount = _convert(raw, factor)
 
     alloc = ledger.allocations
     adj = ledger.adjustments
@@ -176,7 +186,7 @@ def _build(ledger: Ledger) -> Book:
     order = np.lexsort((ev_kind, ev_day, ev_inv))
     cum_doc = _group_cumsum(ev_inv[order], ev_doc[order])
     f = factor[ev_inv[order]]
-    cum_rep = np.where(f == 1.0, cum_doc, np.rint(cum_doc * f).astype(np.int64))
+    cum_rep = _convert(cum_doc, f)
     prev = np.r_[0, cum_rep[:-1]]
     first = np.r_[True, ev_inv[order][1:] != ev_inv[order][:-1]] if len(order) else order
     ev_rep = np.empty_like(ev_doc)
