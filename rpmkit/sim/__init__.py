@@ -1,0 +1,54 @@
+"""The policy simulator: a SimPy model of credit policy and collection strategy.
+
+``Scenario`` (frozen, validated, YAML) → ``Model(scenario, replication).run()``
+→ ``SimResult`` with the event records, a canonical :class:`~rpmkit.ledger.Ledger`
+of the simulated invoices (so every ``rpmkit.kpi`` function runs on it), a
+daily series and monthly KPIs. See ``docs/simulation.md``.
+"""
+
+from rpmkit.sim.model import Model, accelerate
+from rpmkit.sim.orders import Orders, draw_orders, natural_payment_times
+from rpmkit.sim.params import (
+    Behaviour,
+    Collections,
+    Collectors,
+    CreditPolicy,
+    Disputes,
+    DunningStep,
+    PayerBehaviour,
+    Scenario,
+    SegmentSales,
+)
+from rpmkit.sim.policies import RULES, by_age, by_amount, by_expected_value, fifo, get_rule
+from rpmkit.sim.random import PURPOSES, Streams
+from rpmkit.sim.records import EVENT_KINDS, SimResult
+from rpmkit.sim.validity import erlang_c, littles_law
+
+__all__ = [
+    "EVENT_KINDS",
+    "PURPOSES",
+    "RULES",
+    "Behaviour",
+    "Collections",
+    "Collectors",
+    "CreditPolicy",
+    "Disputes",
+    "DunningStep",
+    "Model",
+    "Orders",
+    "PayerBehaviour",
+    "Scenario",
+    "SegmentSales",
+    "SimResult",
+    "Streams",
+    "accelerate",
+    "by_age",
+    "by_amount",
+    "by_expected_value",
+    "draw_orders",
+    "erlang_c",
+    "fifo",
+    "get_rule",
+    "littles_law",
+    "natural_payment_times",
+]

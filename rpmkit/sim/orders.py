@@ -1,0 +1,272 @@
+"""Everything about an order that does not interact, drawn before the simulation starts.
+
+Orders arrive per segment as a Poisson process over the horizon; each gets a
+customer, an amount and its payer's *natural* payment time (when it would
+pay if nobody chased it), its discount decision, whether and when it will be
+disputed, how long the dispute takes to work and how it ends, and whether an
+agency would recover it. Every draw is made for every order from the stream
+of its purpose and segment (:class:`~rpmkit.sim.random.Streams`), whether or
+not a policy later uses it, so two scenarios that differ only in policy see
+the same orders and the same natural payment times (common random numbers).
+
+Draw order within a segment (the contract the draw-for-draw test relies on):
+``arrivals``: count ~ Poisson, then sorted uniform times; ``customers``:
+integers; ``amounts``: lognormal; ``payment_delay``: standard normals, then
+uniforms for default; ``terms_response``: uniforms; ``discount``: take-up
+uniforms, then timing uniforms; ``dispute``: occurrence uniforms, opening
+uniforms, standard normals of the work time, outcome uniforms; ``agency``:
+recovery uniforms, then standard exponentials of the recovery time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy.special import ndtr, ndtri
+
+from rpmkit import money
+from rpmkit.sim.params import Scenario
+from rpmkit.sim.random import Streams
+from rpmkit.synth import text
+
+__all__ = ["Orders", "draw_orders", "natural_payment_times"]
+
+OPENING_COLUMNS = ("invoice_id", "customer_id", "segment", "invoice_date", "due_date", "amount")
+
+
+@dataclass(frozen=True, eq=False)
+class Orders:
+    """Per-order arrays: opening invoices first (rows ``< n_opening``), then new orders by time.
+
+    Times are simulation days (0 = midnight of the start date; opening invoices
+    have negative issue times); money is int64 minor units of the scenario's
+    currency; ``natural`` is ``inf`` for an order its customer never pays.
+    """
+
+    ids: pa.Array
+    issue: np.ndarray
+    due: np.ndarray
+    customer: np.ndarray
+    segment: np.ndarray
+    amount: np.ndarray
+    terms: np.ndarray  # index into ``terms_codes``; -1 when unknown (opening items)
+    discount_rate: np.ndarray
+    discount_days: np.ndarray
+    natural: np.ndarray
+    taker: np.ndarray
+    dispute_at: np.ndarray  # inf when never disputed
+    dispute_work: np.ndarray  # days of desk work
+    upheld: np.ndarray
+    recovered: np.ndarray
+    recovery_delay: np.ndarray  # days from agency placement to recovery
+    n_opening: int
+    terms_codes: tuple[str, ...]
+    customer_ids: pa.Array
+    customer_segment: np.ndarray
+    customer_limit: np.ndarray  # minor units; -1 = no limit
+    segment_names: tuple[str, ...]
+    segment_risk: np.ndarray  # default rate per segment
+
+    @property
+    def n(self) -> int:
+        return len(self.issue)
+
+
+def natural_payment_times(
+    issue: np.ndarray,
+    net_days: np.ndarray,
+    reference_net_days: np.ndarray,
+    relative_to_due: np.ndarray,
+    delay_days: np.ndarray,
+) -> np.ndarray:
+    """When a payer pays unchased: ``issue + net (or reference net) + delay``, not before issue.
+
+    Payers relative to the due date add their delay to the current terms;
+    the others to the terms their behaviour was observed under.
+
+    >>> natural_payment_times(
+    ...     np.array([0.5, 0.5]),
+    ...     np.array([30, 30]),
+    ...     np.array([45, 45]),
+    ...     np.array([True, False]),
+    ...     np.array([5.0, -60.0]),
+    ... ).tolist()
+    [35.5, 0.5]
+    """
+    base = issue + np.where(relative_to_due, net_days, reference_net_days)
+    return np.maximum(base + delay_days, issue)
+
+
+def _customers(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer segment and credit limit (minor units, -1 = none); first row per segment."""
+    sizes = np.array([s.customers for s in scenario.sales], dtype=np.int64)
+    segment = np.repeat(np.arange(len(sizes)), sizes)
+    scale = 10 ** money.exponent(scenario.currency)
+    days = scenario.credit.limit_days_of_sales
+    per_day = np.array([s.invoices_per_day * s.amount_mean / s.customers for s in scenario.sales])
+    limit = np.full(len(segment), -1, dtype=np.int64)
+    if days is not None:
+        limit = np.rint(per_day[segment] * days * scale).astype(np.int64)
+    return segment, limit, np.r_[0, np.cumsum(sizes)[:-1]]
+
+
+def _segment_draws(scenario: Scenario, streams: Streams, k: int, first_customer: int) -> dict:
+    seg = scenario.sales[k]
+    payer = scenario.payer(seg.name)
+    h = scenario.horizon_days
+    rng = lambda purpose: streams.rng(purpose, seg.name)  # noqa: E731
+    n = int(rng("arrivals").poisson(seg.invoices_per_day * h))
+    issue = np.sort(rng("arrivals").uniform(0.0, h, n))
+    customer = first_customer + rng("customers").integers(0, seg.customers, n)
+    mu = math.log(seg.amount_mean) - seg.amount_sigma**2 / 2
+    units = rng("amounts").lognormal(mu, seg.amount_sigma, n)
+    amount = np.maximum(1, np.rint(units * 10 ** money.exponent(scenario.currency)))
+    z = rng("payment_delay").standard_normal(n)
+    u_default = rng("payment_delay").random(n)
+    u_terms = rng("terms_response").random(n)
+    u_take, u_when = rng("discount").random(n), rng("discount").random(n)
+    d = rng("dispute")
+    u_dispute, u_open, z_work, u_upheld = (
+        d.random(n),
+        d.random(n),
+        d.standard_normal(n),
+        d.random(n),
+    )
+    u_recover, e_recover = rng("agency").random(n), rng("agency").standard_exponential(n)
+
+    net = seg.net_days
+    rate, days = seg.discount
+    same_terms = net == payer.reference_net_days
+    relative_to_due = same_terms | (u_terms < payer.due_date_share)
+    natural = natural_payment_times(
+        issue,
+        np.full(n, net),
+        np.full(n, payer.reference_net_days),
+        relative_to_due,
+        payer.delay_mean_days + payer.delay_sd_days * z,
+    )
+    taker = (u_take < scenario.behaviour.take_up(rate)) if rate > 0 else np.zeros(n, dtype=bool)
+    natural = np.where(u_default < payer.default_rate, np.inf, natural)
+    # A discount taker pays between half-way through and the end of the window.
+    natural = np.where(taker, issue + days * (0.5 + 0.5 * u_when), natural)
+    disp = scenario.disputes
+    disputed = u_dispute < disp.rate
+    work = disp.resolution_median_days * np.exp(disp.resolution_sigma * z_work)
+    coll = scenario.collections
+    return {
+        "issue": issue,
+        "due": issue + net,
+        "customer": customer,
+        "segment": np.full(n, k),
+        "amount": amount.astype(np.int64),
+        "terms": np.full(n, k),
+        "discount_rate": np.full(n, rate),
+        "discount_days": np.full(n, days),
+        "natural": natural,
+        "taker": taker,
+        "dispute_at": np.where(disputed, issue + disp.opened_within_days * u_open, np.inf),
+        "dispute_work": work,
+        "upheld": u_upheld < disp.upheld_share,
+        "recovered": u_recover < coll.recovery_rate,
+        "recovery_delay": coll.recovery_mean_days * e_recover,
+    }
+
+
+def _opening_draws(scenario: Scenario, streams: Streams, opening: pd.DataFrame, seg_index) -> dict:
+    """Open invoices at the start: their payment delay drawn conditional on being unpaid so far."""
+    missing = [c for c in OPENING_COLUMNS if c not in opening.columns]
+    if missing:
+        raise ValueError(f"opening: missing column(s) {', '.join(missing)}")
+    unknown = sorted(set(opening["segment"].astype(str)) - set(seg_index))
+    if unknown:
+        raise ValueError(f"opening.segment: {unknown} are not segments of the scenario")
+    n = len(opening)
+    start = scenario.start_date
+    issue = (pd.to_datetime(opening["invoice_date"]) - start).dt.days.to_numpy(dtype=float)
+    due = (pd.to_datetime(opening["due_date"]) - start).dt.days.to_numpy(dtype=float)
+    if (issue >= 0).any():
+        raise ValueError("opening.invoice_date must be before the scenario start")
+    segment = np.array([seg_index[s] for s in opening["segment"].astype(str)], dtype=np.int64)
+    payers = [scenario.payer(s.name) for s in scenario.sales]
+    mean = np.array([p.delay_mean_days for p in payers])[segment]
+    sd = np.maximum(np.array([p.delay_sd_days for p in payers])[segment], 1e-9)
+    default = np.array([p.default_rate for p in payers])[segment]
+    rng = streams.rng("opening")
+    u, u_default = rng.random(n), rng.random(n)
+    u_recover, e_recover = rng.random(n), rng.standard_exponential(n)
+    # Delay > -due (paid after the start): inverse CDF on the surviving tail.
+    p0 = ndtr((-due - mean) / sd)
+    delay = mean + sd * ndtri(np.clip(p0 + u * (1 - p0), 0.0, 1 - 1e-16))
+    natural = np.maximum(due + delay, 0.0)
+    natural = np.where(u_default < default, np.inf, natural)
+    coll = scenario.collections
+    return {
+        "issue": issue,
+        "due": due,
+        "segment": segment,
+        "amount": opening["amount"].to_numpy(dtype=np.int64),
+        "terms": np.full(n, -1),
+        "discount_rate": np.zeros(n),
+        "discount_days": np.zeros(n, dtype=np.int64),
+        "natural": natural,
+        "taker": np.zeros(n, dtype=bool),
+        "dispute_at": np.full(n, np.inf),
+        "dispute_work": np.zeros(n),
+        "upheld": np.zeros(n, dtype=bool),
+        "recovered": u_recover < coll.recovery_rate,
+        "recovery_delay": coll.recovery_mean_days * e_recover,
+    }
+
+
+def draw_orders(
+    scenario: Scenario, streams: Streams, opening: pd.DataFrame | None = None
+) -> Orders:
+    """Draw every order of one replication (see the module docstring for the draw order).
+
+    ``opening`` lists invoices open at the start: columns ``invoice_id,
+    customer_id, segment, invoice_date, due_date, amount`` (open amount,
+    minor units). Customers not in the simulated population are added.
+    """
+    cust_segment, limit, first = _customers(scenario)
+    n_cust = len(cust_segment)
+    cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
+    parts = [_segment_draws(scenario, streams, k, int(first[k])) for k in range(len(first))]
+    new = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    order = np.argsort(new["issue"], kind="stable")
+    new = {key: v[order] for key, v in new.items()}
+    n_new = len(order)
+    ids = text.ids("SIM-", np.arange(1, n_new + 1), text.id_width(n_new, 7))
+    n_open = 0
+    if opening is not None and len(opening):
+        seg_index = {s.name: k for k, s in enumerate(scenario.sales)}
+        op = _opening_draws(scenario, streams, opening, seg_index)
+        n_open = len(opening)
+        known = pd.Series(np.asarray(cust_ids.to_pylist()), dtype=str)
+        op_cust = opening["customer_id"].astype(str).reset_index(drop=True)
+        extra = op_cust[~op_cust.isin(known)].drop_duplicates().reset_index(drop=True)
+        all_ids = pd.concat([known, extra], ignore_index=True)
+        pos = pd.Index(all_ids).get_indexer(op_cust)
+        extra_seg = op["segment"][op_cust[~op_cust.isin(known)].drop_duplicates().index]
+        cust_segment = np.r_[cust_segment, extra_seg]
+        limit = np.r_[limit, np.full(len(extra), -1, dtype=np.int64)]
+        cust_ids = pa.array(all_ids.to_numpy(dtype=object), type=pa.string())
+        op["customer"] = pos.astype(np.int64)
+        new = {key: np.concatenate([op[key], new[key]]) for key in new}
+        ids = pa.concat_arrays(
+            [pa.array(opening["invoice_id"].astype(str).to_numpy(dtype=object)), ids]
+        )
+    return Orders(
+        ids=ids,
+        n_opening=n_open,
+        terms_codes=tuple(s.terms for s in scenario.sales),
+        customer_ids=cust_ids,
+        customer_segment=cust_segment,
+        customer_limit=limit,
+        segment_names=tuple(s.name for s in scenario.sales),
+        segment_risk=np.array([scenario.payer(s.name).default_rate for s in scenario.sales]),
+        **new,
+    )

@@ -1,0 +1,174 @@
+"""SimPy processes with their own state: the collectors' call centre and the dispute desk."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from rpmkit.sim.params import Collectors
+from rpmkit.sim.policies import Rule
+
+__all__ = ["CallCentre", "handling_sampler"]
+
+MINUTES_PER_DAY = 1440.0
+_EPS = 1e-9
+
+
+def handling_sampler(
+    c: Collectors, rng: np.random.Generator, block: int = 4096
+) -> Callable[[], float]:
+    """Handling time of the next call, in days, drawn in blocks from the ``handling`` stream."""
+    mean = c.handling_minutes / MINUTES_PER_DAY
+    if c.handling_distribution == "fixed":
+        return lambda: mean
+    buffer: list[float] = []
+
+    def refill() -> None:
+        if c.handling_distribution == "exponential":
+            draws = rng.exponential(mean, block)
+        else:
+            mu = math.log(mean) - c.handling_sigma**2 / 2
+            draws = rng.lognormal(mu, c.handling_sigma, block)
+        buffer.extend(draws[::-1].tolist())
+
+    def draw() -> float:
+        if not buffer:
+            refill()
+        return buffer.pop()
+
+    return draw
+
+
+class CallCentre:
+    """``count`` collectors serving a call queue in the order a :data:`Rule` gives.
+
+    Calls are queued with :meth:`enqueue` and withdrawn with :meth:`cancel`
+    (the model withdraws an invoice's call when it is settled, disputed or
+    placed with the agency). When a collector picks, the calls
+    queued since the last pick get their keys from the rule (one vectorised
+    call for the batch) and join a heap; the collector takes the smallest key,
+    ties in queueing order. A call whose invoice is no longer callable
+    (settled, disputed, with the agency) is dropped unhandled. An idle
+    collector waits on a shared signal. Outside the shift (``[day, day +
+    hours/24)`` of every day) collectors wait for the next shift; a call
+    started in the shift is finished.
+
+    Parameters
+    ----------
+    env
+        The environment.
+    collectors
+        Team settings.
+    rule
+        Prioritisation rule.
+    items
+        ``items(invoices) -> dict of arrays`` for the rule (see :mod:`rpmkit.sim.policies`).
+    callable_
+        ``callable_(invoice) -> bool``: is the call still worth making.
+    handling
+        Draws the next handling time in days.
+    on_start, on_done, on_drop
+        Callbacks ``(invoice, queued_time, step, handling)``, ``(invoice, step)``
+        and ``(invoice, step)``.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        collectors: Collectors,
+        rule: Rule,
+        items: Callable[[np.ndarray], dict[str, np.ndarray]],
+        callable_: Callable[[int], bool],
+        handling: Callable[[], float],
+        on_start: Callable[[int, float, int, float], None],
+        on_done: Callable[[int, int], None],
+        on_drop: Callable[[int, int], None],
+    ) -> None:
+        self.env = env
+        self.shift = collectors.hours_per_day / 24.0
+        self.rule = rule
+        self.items = items
+        self.callable = callable_
+        self.handling = handling
+        self.on_start, self.on_done, self.on_drop = on_start, on_done, on_drop
+        self.heap: list[tuple[float, int, int, float, int]] = []
+        self.incoming: list[tuple[int, float, int, int]] = []
+        self.seq = 0
+        self.signal = env.event()
+        self.waiting: dict[int, tuple[int, int]] = {}  # invoice -> (sequence number, step)
+        for _ in range(collectors.count):
+            env.process(self._collector())
+
+    def __len__(self) -> int:
+        return len(self.heap) + len(self.incoming)
+
+    def __contains__(self, invoice: int) -> bool:
+        return invoice in self.waiting
+
+    def enqueue(self, invoice: int, step: int) -> bool:
+        """Queue a call; False (nothing queued) when the invoice already waits for one."""
+        if invoice in self.waiting:
+            return False
+        self.waiting[invoice] = (self.seq, step)
+        self.incoming.append((invoice, self.env.now, step, self.seq))
+        self.seq += 1
+        if not self.signal.triggered:
+            self.signal.succeed()
+        return True
+
+    def cancel(self, invoice: int) -> int:
+        """Withdraw an invoice's waiting call (its heap entry is skipped later); its step."""
+        return self.waiting.pop(invoice)[1]
+
+    def _key_incoming(self) -> None:
+        calls, self.incoming = self.incoming, []
+        n = len(calls)
+        calls = [c for c in calls if self.waiting.get(c[0], (-1,))[0] == c[3]]
+        n = len(calls)
+        if not n:
+            return
+        inv = np.fromiter((c[0] for c in calls), dtype=np.int64, count=n)
+        items = self.items(inv)
+        items["queued"] = np.fromiter((c[1] for c in calls), dtype=float, count=n)
+        keys = np.asarray(self.rule(items, self.env.now), dtype=float).tolist()
+        for key, (invoice, queued, step, seq) in zip(keys, calls, strict=True):
+            heapq.heappush(self.heap, (key, seq, invoice, queued, step))
+
+    def _next(self) -> tuple[int, float, int] | None:
+        if self.incoming:
+            self._key_incoming()
+        heap, waiting = self.heap, self.waiting
+        while heap:
+            _, seq, invoice, queued, step = heapq.heappop(heap)
+            live = waiting.get(invoice)
+            if live is None or live[0] != seq:
+                continue  # withdrawn with :meth:`cancel`
+            del waiting[invoice]
+            if self.callable(invoice):
+                return invoice, queued, step
+            self.on_drop(invoice, step)
+        return None
+
+    def _collector(self):
+        env = self.env
+        while True:
+            now = env.now
+            day = math.floor(now + _EPS)
+            if self.shift < 1.0 and now - day >= self.shift - _EPS:
+                yield env.timeout(day + 1 - now)
+                continue
+            call = self._next()
+            if call is None:
+                if self.signal.triggered:
+                    self.signal = env.event()
+                yield self.signal
+                continue
+            invoice, queued, step = call
+            handling = self.handling()
+            self.on_start(invoice, queued, step, handling)
+            yield env.timeout(handling)
+            self.on_done(invoice, step)
