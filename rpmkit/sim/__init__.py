@@ -6,6 +6,14 @@ of the simulated invoices (so every ``rpmkit.kpi`` function runs on it), a
 daily series and monthly KPIs. See ``docs/simulation.md``.
 """
 
+from rpmkit.sim.calibrate import (
+    BacktestResult,
+    calibrate,
+    calibration_summary,
+    opening_balance,
+    replay_backtest,
+    undo_dunning,
+)
 from rpmkit.sim.model import Model, accelerate
 from rpmkit.sim.orders import Orders, draw_orders, natural_payment_times
 from rpmkit.sim.params import (
@@ -25,6 +33,12 @@ from rpmkit.sim.records import EVENT_KINDS, SimResult
 from rpmkit.sim.validity import erlang_c, littles_law
 
 __all__ = [
+    "BacktestResult",
+    "calibrate",
+    "calibration_summary",
+    "opening_balance",
+    "replay_backtest",
+    "undo_dunning",
     "EVENT_KINDS",
     "PURPOSES",
     "RULES",

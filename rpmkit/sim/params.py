@@ -168,6 +168,16 @@ class Scenario:
         return _build(cls, data, "Scenario")
 
     @classmethod
+    def from_ledger(cls, ledger, as_of, **kwargs) -> Scenario:
+        """A scenario calibrated on a ledger's history up to ``as_of``.
+
+        See :func:`rpmkit.sim.calibrate.calibrate` for the estimators and options.
+        """
+        from rpmkit.sim.calibrate import calibrate
+
+        return calibrate(ledger, as_of, **kwargs)
+
+    @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> Scenario:
         """Read a scenario from a YAML file (see ``scenarios/`` for examples)."""
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
