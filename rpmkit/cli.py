@@ -228,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub, _add_source_options, _add_format)
 
+    from rpmkit.cli_sim import add_parsers as add_sim_parsers
+
+    add_sim_parsers(sub, _add_source_options, _add_format)
+
     p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
     p.add_argument("--port", type=int, default=8866, help="port (8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to bind (127.0.0.1)")

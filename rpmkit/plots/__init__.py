@@ -24,9 +24,11 @@ from rpmkit.plots.core import (
     side_by_side,
 )
 from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
+from rpmkit.plots.sim import band_figure
 from rpmkit.plots.survival import hazard_forest, km_curves
 
 __all__ = [
+    "band_figure",
     "hazard_forest",
     "km_curves",
     "allowance_bars",

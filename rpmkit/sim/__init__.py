@@ -14,6 +14,7 @@ from rpmkit.sim.calibrate import (
     replay_backtest,
     undo_dunning,
 )
+from rpmkit.sim.comparison import Comparison, compare
 from rpmkit.sim.model import Model, accelerate
 from rpmkit.sim.orders import Orders, draw_orders, natural_payment_times
 from rpmkit.sim.params import (
@@ -30,9 +31,20 @@ from rpmkit.sim.params import (
 from rpmkit.sim.policies import RULES, by_age, by_amount, by_expected_value, fifo, get_rule
 from rpmkit.sim.random import PURPOSES, Streams
 from rpmkit.sim.records import EVENT_KINDS, SimResult
+from rpmkit.sim.runner import Runner, RunResult
 from rpmkit.sim.validity import erlang_c, littles_law
+from rpmkit.sim.workers import DAILY_MEASURES, KPIS, MONTHLY_KPIS, Replica, run_replication
 
 __all__ = [
+    "Comparison",
+    "DAILY_MEASURES",
+    "KPIS",
+    "MONTHLY_KPIS",
+    "Replica",
+    "RunResult",
+    "Runner",
+    "compare",
+    "run_replication",
     "BacktestResult",
     "calibrate",
     "calibration_summary",
