@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rpmkit import behaviour, cohorts, money, plots, rollrate, survival
-from rpmkit.ledger import Ledger, to_date
+from rpmkit.ledger import Ledger
 from rpmkit.ui import data
 from rpmkit.ui.charts import ChartSlot
 from rpmkit.ui.download import DownloadLinks
@@ -120,7 +120,7 @@ class PaymentBehaviourApp(w.VBox):
         self._cache: dict[tuple, object] = {}
         self._stale = set(SECTIONS)
         self._segment_names = data.segments(ledger)
-        start = self._initial_as_of(as_of)
+        start, self._pending = data.initial_as_of(ledger, as_of, "PaymentBehaviourApp")
 
         self._as_of = w.DatePicker(
             value=start.date(),
@@ -176,24 +176,6 @@ class PaymentBehaviourApp(w.VBox):
         if result is None:
             return cls(None, message=message)
         return cls(result.ledger, as_of, months=12 if fast else 24)
-
-    def _initial_as_of(self, as_of) -> pd.Timestamp:
-        fallback = data.default_as_of(self._ledger)
-        if as_of is None or as_of == "":
-            return fallback
-        try:
-            t = to_date(as_of)
-        except (ValueError, TypeError):
-            log.warning("PaymentBehaviourApp: unusable as_of %r", as_of)
-            self._pending = f"“{as_of}” is not a date (use YYYY-MM-DD); showing {fallback.date()}."
-            return fallback
-        if not self._first <= t <= self._last:
-            self._pending = (
-                f"{t.date()} is outside the ledger ({self._first.date()} to "
-                f"{self._last.date()}); showing {fallback.date()}."
-            )
-            return fallback
-        return t
 
     _pending = ""
 

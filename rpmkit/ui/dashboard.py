@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rpmkit import kpi, money, plots
-from rpmkit.ledger import Ledger, to_date
+from rpmkit.ledger import Ledger
 from rpmkit.ui import data
 from rpmkit.ui.charts import ChartSlot
 from rpmkit.ui.format import format_money
@@ -74,7 +74,7 @@ class ARDashboardApp(w.VBox):
         self._currency = ledger.reporting_currency
         first, last = ledger.date_range()
         self._first, self._last = first, last
-        start = self._initial_as_of(as_of)
+        start, self._pending = data.initial_as_of(ledger, as_of, "ARDashboardApp")
 
         self._as_of = w.DatePicker(
             value=start.date(),
@@ -206,24 +206,6 @@ class ARDashboardApp(w.VBox):
         if result is None:
             return cls(None, message=message)
         return cls(result.ledger, as_of, trend_months=trend_months)
-
-    def _initial_as_of(self, as_of) -> pd.Timestamp:
-        fallback = data.default_as_of(self._ledger)
-        if as_of is None or as_of == "":
-            return fallback
-        try:
-            t = to_date(as_of)
-        except (ValueError, TypeError):
-            log.warning("ARDashboardApp: unusable as_of %r", as_of)
-            self._pending = f"“{as_of}” is not a date (use YYYY-MM-DD); showing {fallback.date()}."
-            return fallback
-        if not self._first <= t <= self._last:
-            self._pending = (
-                f"{t.date()} is outside the ledger ({self._first.date()} to "
-                f"{self._last.date()}); showing {fallback.date()}."
-            )
-            return fallback
-        return t
 
     _pending = ""
 

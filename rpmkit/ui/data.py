@@ -7,6 +7,7 @@ dates, so the headless tests and the apps agree. KPI arithmetic itself lives in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,8 @@ import pyarrow.compute as pc
 
 from rpmkit import kpi, money
 from rpmkit.ledger import Ledger, to_date
+
+log = logging.getLogger("rpmkit.ui")
 
 __all__ = [
     "ALL",
@@ -58,6 +61,29 @@ def default_as_of(ledger: Ledger) -> pd.Timestamp:
     _, last = ledger.date_range()
     end = last + pd.offsets.MonthEnd(0)
     return end if end == last else last - pd.offsets.MonthEnd(1)
+
+
+def initial_as_of(ledger: Ledger, as_of, app: str) -> tuple[pd.Timestamp, str]:
+    """The as-of date an app opens on, and a notice when the one asked for cannot be used.
+
+    Blank means :func:`default_as_of`; a value that is not a date, or lies outside the
+    ledger, falls back to it with a sentence saying why (and a log line naming ``app``).
+    """
+    fallback = default_as_of(ledger)
+    if as_of is None or as_of == "":
+        return fallback, ""
+    try:
+        t = to_date(as_of)
+    except (ValueError, TypeError):
+        log.warning("%s: unusable as_of %r", app, as_of)
+        return fallback, f"“{as_of}” is not a date (use YYYY-MM-DD); showing {fallback.date()}."
+    first, last = ledger.date_range()
+    if not first <= t <= last:
+        return fallback, (
+            f"{t.date()} is outside the ledger ({first.date()} to {last.date()}); "
+            f"showing {fallback.date()}."
+        )
+    return t, ""
 
 
 def segment_of_invoices(ledger: Ledger) -> pd.Series:
