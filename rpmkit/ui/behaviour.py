@@ -10,7 +10,6 @@ control changes; the others are redrawn when opened. Fitted results are kept per
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import logging
 import re
@@ -380,18 +379,9 @@ class PaymentBehaviourApp(w.VBox):
         return self._cache[key]
 
     def _checked_as_of(self) -> pd.Timestamp | None:
-        value = self._as_of.value
-        if value is None:
-            self._notice.show("Pick an as-of date.", "error")
-            return None
-        t = pd.Timestamp(value if isinstance(value, dt.date) else str(value))
-        if not self._first <= t <= self._last:
-            self._notice.show(
-                f"Pick a date between {self._first.date()} and {self._last.date()}: "
-                "the ledger has no documents outside that range.",
-                "error",
-            )
-            return None
+        t, problem = data.picked_as_of(self._as_of.value, self._first, self._last)
+        if t is None:
+            self._notice.show(problem, "error")
         return t
 
     def _window_start(self, t: pd.Timestamp) -> pd.Timestamp:

@@ -7,6 +7,7 @@ dates, so the headless tests and the apps agree. KPI arithmetic itself lives in
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -82,6 +83,19 @@ def initial_as_of(ledger: Ledger, as_of, app: str) -> tuple[pd.Timestamp, str]:
         return fallback, (
             f"{t.date()} is outside the ledger ({first.date()} to {last.date()}); "
             f"showing {fallback.date()}."
+        )
+    return t, ""
+
+
+def picked_as_of(value, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp | None, str]:
+    """A date picker's value as the as-of date, or ``None`` and the sentence to show."""
+    if value is None:
+        return None, "Pick an as-of date."
+    t = pd.Timestamp(value if isinstance(value, dt.date) else str(value))
+    if not first <= t <= last:
+        return None, (
+            f"Pick a date between {first.date()} and {last.date()}: "
+            "the ledger has no documents outside that range."
         )
     return t, ""
 
