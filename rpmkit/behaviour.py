@@ -53,9 +53,10 @@ import pandas as pd
 from scipy import stats
 
 from rpmkit import money
-from rpmkit.kpi.book import Book, book, day_number
+from rpmkit.jsonable import plain
+from rpmkit.kpi.book import Book, as_of_day, book, day_number
 from rpmkit.kpi.payment import paid_invoices
-from rpmkit.ledger import Ledger, to_date
+from rpmkit.ledger import Ledger
 
 __all__ = [
     "FLAGS",
@@ -77,15 +78,6 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 # ----------------------------------------------------------------- helpers
-def _as_of_day(ledger: Ledger, as_of) -> tuple[pd.Timestamp, int]:
-    t = to_date(as_of)
-    if ledger.cutoff is not None and t > ledger.cutoff:
-        raise ValueError(
-            f"this ledger view is cut at {ledger.cutoff.date()}; cannot see {t.date()}"
-        )
-    return t, int(day_number(pd.Series([t]))[0])
-
-
 def _groups(ledger: Ledger, b: Book, by: str | None) -> tuple[np.ndarray, pd.Index]:
     """Per invoice a group code, and the group labels."""
     if by is None:
@@ -205,22 +197,10 @@ def _ols_by_group(codes: np.ndarray, x: np.ndarray, y: np.ndarray, size: int) ->
     return {"n": n, "slope": slope, "se": se}
 
 
-def _json_value(v: Any) -> Any:
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     cols = list(frame.columns)
     return [
-        {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
+        {c: plain(v) for c, v in zip(cols, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 
@@ -327,7 +307,7 @@ class PaymentProfiles:
 
     def fit(self, ledger: Ledger, as_of) -> PaymentProfiles:
         """Profile the invoices of ``ledger`` paid on or before ``as_of``; returns ``self``."""
-        t, day = _as_of_day(ledger, as_of)
+        t, day = as_of_day(ledger, as_of)
         b = book(ledger)
         codes, labels = _groups(ledger, b, self.by)
         size = len(labels)
@@ -555,7 +535,7 @@ def payment_trends(
     """
     if freq not in _FREQ_MONTHS:
         raise ValueError(f"freq must be 'month', 'quarter' or 'year', got {freq!r}")
-    t, day = _as_of_day(ledger, as_of)
+    t, day = as_of_day(ledger, as_of)
     b = book(ledger)
     codes, labels = _groups(ledger, b, by)
     p = _paid(ledger, day, codes)
@@ -631,7 +611,7 @@ def monthly_receipts(ledger: Ledger, as_of) -> pd.Series:
     rate, as :func:`rpmkit.kpi.receipts` does. Indexed by month start, from the
     first payment's month; a month ending after ``as_of`` is left out.
     """
-    t, day = _as_of_day(ledger, as_of)
+    t, day = as_of_day(ledger, as_of)
     pay = ledger.payments[ledger.payments["payment_date"] <= t]
     if pay.empty:
         return pd.Series([], dtype=np.float64, name="receipts")
@@ -738,13 +718,12 @@ class TrendDecomposition:
         frame = self.summary()
         idx = frame.index
         dates = [
-            _json_value(pd.Timestamp(i)) if isinstance(idx, pd.DatetimeIndex) else _json_value(i)
-            for i in idx
+            plain(pd.Timestamp(i)) if isinstance(idx, pd.DatetimeIndex) else plain(i) for i in idx
         ]
         return {
             "period": self.period,
             "dates": dates,
-            **{c: [_json_value(v) for v in frame[c].to_numpy()] for c in frame.columns},
+            **{c: [plain(v) for v in frame[c].to_numpy()] for c in frame.columns},
             "seasonal_strength": self.seasonal_strength_,
             "peak": self.peak(),
         }

@@ -50,9 +50,10 @@ import numpy as np
 import pandas as pd
 
 from rpmkit import keys, money
-from rpmkit.kpi.book import EVENT_KINDS, NEVER, Book, book, day_number
+from rpmkit.jsonable import plain
+from rpmkit.kpi.book import EVENT_KINDS, NEVER, Book, as_of_day, book, day_number
 from rpmkit.kpi.payment import paid_invoices
-from rpmkit.ledger import Ledger, to_date
+from rpmkit.ledger import Ledger
 from rpmkit.schema import DATE_DTYPE, TABLES
 
 __all__ = ["COHORT_METRICS", "SHARES", "AcquisitionCohorts", "VintageCurves"]
@@ -99,15 +100,6 @@ def _check_days(name: str, value, low: int) -> int:
     return int(value)
 
 
-def _as_of_day(ledger: Ledger, as_of) -> tuple[pd.Timestamp, int]:
-    t = to_date(as_of)
-    if ledger.cutoff is not None and t > ledger.cutoff:
-        raise ValueError(
-            f"this ledger view is cut at {ledger.cutoff.date()}; cannot see {t.date()}"
-        )
-    return t, int(day_number(pd.Series([t]))[0])
-
-
 def _month_of(days: np.ndarray) -> np.ndarray:
     """Calendar months since 1970-01 of day numbers (pandas' monthly Period ordinals)."""
     return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
@@ -139,15 +131,6 @@ def _segment_codes(b: Book, segments: tuple[str, ...] | None) -> np.ndarray | No
     if unknown and b.n:
         raise ValueError(f"unknown segment(s) {unknown}; the ledger has {sorted(b.segments)}")
     return np.flatnonzero(b.segments.isin(list(segments)))
-
-
-def _json(value):
-    """A frame cell as JSON: ``NaN`` → ``None``, numpy scalars → Python."""
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 class VintageCurves:
@@ -226,7 +209,7 @@ class VintageCurves:
         VintageCurves
             ``self``, fitted.
         """
-        as_of_ts, t = _as_of_day(ledger, as_of)
+        as_of_ts, t = as_of_day(ledger, as_of)
         b = book(ledger)
         sel = b.inv_day <= t
         codes = _segment_codes(b, self.segments)
@@ -370,9 +353,9 @@ class VintageCurves:
                 "n_invoices": int(part["n_invoices"].iloc[0]),
                 "invoiced": float(part["invoiced"].iloc[0]) / scale,
             }
-            row.update({s: [_json(v) for v in part[s].to_numpy()] for s in SHARES})
+            row.update({s: [plain(v) for v in part[s].to_numpy()] for s in SHARES})
             status = self.vintages_.loc[vintage]
-            row["to_date"] = {s: _json(status[s]) for s in SHARES}
+            row["to_date"] = {s: plain(status[s]) for s in SHARES}
             vintages.append(row)
         return {
             "as_of": self.as_of_.date().isoformat(),
@@ -471,7 +454,7 @@ class AcquisitionCohorts:
 
         Returns ``self``, fitted.
         """
-        as_of_ts, t = _as_of_day(ledger, as_of)
+        as_of_ts, t = as_of_day(ledger, as_of)
         b = book(ledger)
         step = _MONTHS[self.freq]
         inv = np.flatnonzero(b.inv_day <= t)
@@ -644,7 +627,7 @@ class AcquisitionCohorts:
                 values = part[metric].to_numpy()
                 if metric == "sales":
                     values = values / 10 ** money.exponent(self.currency_)
-                row[metric] = [_json(v) for v in values]
+                row[metric] = [plain(v) for v in values]
             rows.append(row)
         return {
             "as_of": self.as_of_.date().isoformat(),

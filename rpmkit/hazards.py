@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 
-from rpmkit.kpi.book import Book, book
+from rpmkit.kpi.book import Book, as_of_day, book
 from rpmkit.kpi.payment import paid_invoices
 from rpmkit.ledger import Ledger
 from rpmkit.survival import (
@@ -25,7 +25,6 @@ from rpmkit.survival import (
     _UNKNOWN,
     Closures,
     Origin,
-    _as_day,
     _check_alpha,
     _check_choice,
     _ever_disputed,
@@ -226,7 +225,7 @@ class PaymentHazards:
 
     def fit(self, ledger: Ledger, as_of=None) -> PaymentHazards:
         """Fit the model on the invoices known at ``as_of`` (the cutoff if omitted)."""
-        as_day = _as_day(ledger, as_of)
+        as_day = as_of_day(ledger, as_of)[1]
         b = book(ledger)
         rows, days, event, _ = _spells(b, as_day, self.origin, self.closures)
         if self.max_rows is not None and len(rows) > self.max_rows:
@@ -262,7 +261,7 @@ class PaymentHazards:
         self.reference_ = reference
         self.dropped_ = dropped
         self.n_, self.events_ = int(len(rows)), int(event.sum())
-        self.as_of_ = ledger._cut_date(as_of)
+        self.as_of_ = ledger.cut_date(as_of)
         units = []
         for c in names:
             if c.startswith(("segment[", "channel[")):

@@ -328,8 +328,12 @@ class Ledger:
         object.__setattr__(view, "_allocation_dates", eff[eff <= t].reset_index(drop=True))
         return view
 
-    def _cut_date(self, as_of) -> pd.Timestamp:
-        """The day a question is asked about: ``as_of``, else this view's cutoff."""
+    def cut_date(self, as_of) -> pd.Timestamp:
+        """The day a question is asked about: ``as_of``, else this view's cutoff.
+
+        Raises ``ValueError`` when neither is given (rpmkit never reads the clock) or when
+        ``as_of`` lies after the cutoff of a view made by :meth:`as_of`.
+        """
         if as_of is None:
             if self.cutoff is None:
                 raise ValueError("as_of is required: rpmkit never reads the clock")
@@ -340,7 +344,7 @@ class Ledger:
         return t
 
     def _cut(self, as_of) -> tuple[Ledger, pd.Timestamp]:
-        t = self._cut_date(as_of)
+        t = self.cut_date(as_of)
         return (self if as_of is None else self.as_of(t)), t
 
     def settlement(self, as_of=None) -> pd.DataFrame:
@@ -429,7 +433,7 @@ class Ledger:
 
         Columns: the payment columns plus ``allocated`` and ``unapplied`` (minor units).
         """
-        t = self._cut_date(as_of)
+        t = self.cut_date(as_of)
         pay = self.payments[self.payments["payment_date"] <= t].copy()
         pay_pos = self.links()["alloc_payment"]
         keep = (self.allocation_dates() <= t).to_numpy() & (pay_pos >= 0)

@@ -56,7 +56,6 @@ Examples
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -65,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from rpmkit import money
+from rpmkit.jsonable import number
 from rpmkit.keys import group_sum
 from rpmkit.kpi.aging import DEFAULT_CUTOFFS, bucket_labels
 from rpmkit.kpi.book import EVENT_KINDS, Book, book, day_number, day_to_date
@@ -400,7 +400,7 @@ class RollRates:
         Only documents dated on or before ``as_of`` are used, so fitting the
         full ledger or ``ledger.as_of(as_of)`` gives the same result.
         """
-        t = ledger._cut_date(as_of)
+        t = ledger.cut_date(as_of)
         b = book(ledger)
         snaps = _snapshots(b, t, self.months)
         cuts = np.asarray(self.buckets, dtype=np.int64)
@@ -594,7 +594,7 @@ class RollRates:
             label: {
                 "invoices": int(row["invoices"]),
                 "open_amount": int(row["open_amount"]) / scale,
-                "loss_rate": _num(row["loss_rate"]),
+                "loss_rate": number(row["loss_rate"]),
                 "allowance": None if pd.isna(row["allowance"]) else int(row["allowance"]) / scale,
             }
             for label, row in self.allowance_.iterrows()
@@ -607,7 +607,7 @@ class RollRates:
             "weight": self.weight,
             "currency": self.currency_,
             "states": list(self.states_),
-            "matrix": [[_num(v) for v in row] for row in square],
+            "matrix": [[number(v) for v in row] for row in square],
             "transitions": int(self.counts_.to_numpy().sum()),
             "expected_months_to_absorption": _num_map(self.expected_months_["to_absorption"]),
             "expected_months_to_cash": _num_map(self.expected_months_["to_cash"]),
@@ -648,13 +648,8 @@ def _price(amount: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return np.where(amount == 0, 0.0, np.rint(amount.astype(np.float64) * rate))
 
 
-def _num(value) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
 def _num_map(series: pd.Series) -> dict[str, float | None]:
-    return {str(k): _num(v) for k, v in series.items()}
+    return {str(k): number(v) for k, v in series.items()}
 
 
 # ------------------------------------------------------------------ back-test

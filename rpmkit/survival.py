@@ -82,7 +82,8 @@ from scipy.stats import chi2, norm
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
 from rpmkit import keys
-from rpmkit.kpi.book import NEVER, Book, book, day_number
+from rpmkit.jsonable import number
+from rpmkit.kpi.book import NEVER, Book, as_of_day, book, day_number
 from rpmkit.kpi.payment import paid_invoices
 from rpmkit.ledger import Ledger
 from rpmkit.schema import TABLES
@@ -132,10 +133,6 @@ def _check_horizon(horizon_days: float) -> None:
         raise ValueError(f"horizon_days must be a finite number of days; got {horizon_days!r}")
     if horizon_days <= 0:
         raise ValueError(f"horizon_days must be greater than 0; got {horizon_days!r}")
-
-
-def _none_if_nan(x) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
 
 
 # ---------------------------------------------------------------- spells
@@ -215,7 +212,7 @@ def payment_spells(
     """
     _check_choice("origin", origin, ("invoice", "due"))
     _check_choice("closures", closures, ("censor", "competing", "exclude"))
-    as_day = _as_day(ledger, as_of)
+    as_day = as_of_day(ledger, as_of)[1]
     b = book(ledger)
     rows, days, event, outcome = _spells(b, as_day, origin, closures)
     inv = ledger.invoices
@@ -231,11 +228,6 @@ def payment_spells(
             "outcome": pd.Categorical.from_codes(outcome, categories=list(OUTCOMES)),
         }
     )
-
-
-def _as_day(ledger: Ledger, as_of) -> int:
-    t = ledger._cut_date(as_of)  # the one point-in-time check every question makes
-    return int(day_number(pd.Series([t]))[0])
 
 
 # ------------------------------------------------------------ Kaplan–Meier
@@ -552,13 +544,13 @@ class SurvivalResult:
                 "n": int(row["n"]),
                 "events": int(row["events"]),
                 "censored": int(row["censored"]),
-                "median_days": _none_if_nan(row["median_days"]),
+                "median_days": number(row["median_days"]),
                 "median_days_ci": [
-                    _none_if_nan(row["median_lower"]),
-                    _none_if_nan(row["median_upper"]),
+                    number(row["median_lower"]),
+                    number(row["median_upper"]),
                 ],
-                "restricted_mean_days": _none_if_nan(row["restricted_mean_days"]),
-                "restricted_mean_se": _none_if_nan(row["restricted_mean_se"]),
+                "restricted_mean_days": number(row["restricted_mean_days"]),
+                "restricted_mean_se": number(row["restricted_mean_se"]),
                 "curve": {
                     "days": [
                         float(x) if not float(x).is_integer() else int(x) for x in curve["days"]
@@ -687,11 +679,11 @@ class PaymentSurvival:
 
     def fit(self, ledger: Ledger, as_of=None) -> PaymentSurvival:
         """Estimate the curves from the invoices known at ``as_of`` (the cutoff if omitted)."""
-        as_day = _as_day(ledger, as_of)
+        as_day = as_of_day(ledger, as_of)[1]
         b = book(ledger)
         rows, days, event, _ = _spells(b, as_day, self.origin, self.closures)
         if len(rows) == 0:
-            raise ValueError(f"no invoices dated on or before {ledger._cut_date(as_of).date()}")
+            raise ValueError(f"no invoices dated on or before {ledger.cut_date(as_of).date()}")
         labels = _group_labels(ledger, b, rows, self.by, as_day)
         self.result_ = kaplan_meier(
             days,
@@ -702,7 +694,7 @@ class PaymentSurvival:
             what="time to payment",
             origin=self.origin,
         )
-        self.as_of_ = ledger._cut_date(as_of)
+        self.as_of_ = ledger.cut_date(as_of)
         return self
 
     def _fitted(self) -> SurvivalResult:
@@ -800,7 +792,7 @@ def dispute_resolution(
       group  n  events  censored  median_days
     0   all  3       2         1         10.0
     """
-    as_day = _as_day(ledger, as_of)
+    as_day = as_of_day(ledger, as_of)[1]
     disp = ledger.disputes
     opened = day_number(disp[_D_OPENED])
     keep = opened <= as_day

@@ -15,7 +15,7 @@ from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 from rpmkit import hazards as hz
 from rpmkit import survival as sv
 from rpmkit.hazards import PaymentHazards
-from rpmkit.kpi.book import book
+from rpmkit.kpi.book import as_of_day, book
 from rpmkit.kpi.payment import paid_invoices
 from rpmkit.ledger import Ledger
 from rpmkit.survival import (
@@ -523,7 +523,7 @@ def test_customer_history_uses_only_invoices_paid_before_the_invoice_date():
     )
     ledger = Ledger.from_flat(flat)
     b = book(ledger)
-    as_day = sv._as_day(ledger, "2024-04-30")
+    as_day = as_of_day(ledger, "2024-04-30")[1]
     paid = paid_invoices(b)
     count, mean = hz._prior_history(b, paid.paid & (paid.settled <= as_day), np.arange(5))
     # A: nothing before; B issued the day A was paid: not *before*; C: A (+10);

@@ -30,7 +30,7 @@ import pandas as pd
 from rpmkit import keys
 from rpmkit.ledger import Ledger
 
-__all__ = ["Book", "EVENT_KINDS", "book", "clear_cache", "day_number", "day_to_date"]
+__all__ = ["Book", "EVENT_KINDS", "as_of_day", "book", "clear_cache", "day_number", "day_to_date"]
 
 EVENT_KINDS = ("applied", "credit_note", "write_off", "discount", "deduction")
 NEVER = np.iinfo(np.int64).max // 2
@@ -44,6 +44,12 @@ def day_number(dates) -> np.ndarray:
     out = (arr - _EPOCH).astype(np.int64)
     out[np.isnat(arr)] = NEVER
     return out
+
+
+def as_of_day(ledger: Ledger, as_of) -> tuple[pd.Timestamp, int]:
+    """The date a question is asked about (:meth:`Ledger.cut_date`) and its day number."""
+    t = ledger.cut_date(as_of)
+    return t, int(day_number(pd.Series([t]))[0])
 
 
 def day_to_date(day: int) -> pd.Timestamp:

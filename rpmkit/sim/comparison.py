@@ -39,10 +39,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rpmkit.jsonable import plain
 from rpmkit.plots.sim import band_figure
 from rpmkit.sim.params import Scenario
 from rpmkit.sim.policies import Rule
-from rpmkit.sim.runner import Collector, RunResult, _plain
+from rpmkit.sim.runner import Collector, RunResult
 from rpmkit.sim.workers import KPIS, MONEY_MEASURES, Progress, Task, backend_name, execute
 
 __all__ = ["Comparison", "compare", "paired_difference"]
@@ -186,7 +187,7 @@ class Comparison:
 
     def to_dict(self) -> dict:
         cols = [c for c in self.differences.columns if c != "label"]
-        return _plain(
+        return plain(
             {
                 "names": list(self.names),
                 "replications": self.base.replications,

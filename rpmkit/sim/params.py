@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from rpmkit import money
+from rpmkit.jsonable import plain
 from rpmkit.sim.sections import (
     DEFAULT_DUNNING,
     DEFAULT_SALES,
@@ -160,7 +161,7 @@ class Scenario:
     # -------------------------------------------------------------- YAML
     def to_dict(self) -> dict:
         """Plain dicts, lists and scalars (what :meth:`from_dict` and YAML take)."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> Scenario:
@@ -189,14 +190,6 @@ class Scenario:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _build(cls, data, owner: str):

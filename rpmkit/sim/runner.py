@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rpmkit.jsonable import plain
 from rpmkit.ledger import Ledger
 from rpmkit.plots.sim import band_figure
 from rpmkit.sim.bands import BAND_COLUMNS, percentile_bands
@@ -188,19 +189,6 @@ class Collector:
 
 
 # ------------------------------------------------------------------------ result
-def _plain(value):
-    """JSON-safe: NaN and infinities become None, numpy scalars Python numbers."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 @dataclass(frozen=True, eq=False)
 class RunResult:
     """The replications of a scenario, summarised.
@@ -346,7 +334,7 @@ class RunResult:
         monthly = {
             k: {c: mb.loc[mb["kpi"] == k, c].tolist() for c in BAND_COLUMNS} for k in MONTHLY_KPIS
         }
-        return _plain(
+        return plain(
             {
                 "replications": self.replications,
                 "seed": self.seed,
