@@ -168,6 +168,7 @@ def voila_server(tmp_path_factory) -> Iterator[VoilaServer]:
     from, next to the sample data's folder.
     """
     TEST_OUTPUT.mkdir(exist_ok=True)
+    (TEST_OUTPUT / "browser-timings.json").unlink(missing_ok=True)  # this run's figures only
     data_root = tmp_path_factory.mktemp("voila-data")
     port = _free_port()
     log = TEST_OUTPUT / "voila.log"
@@ -205,3 +206,18 @@ def voila_server(tmp_path_factory) -> Iterator[VoilaServer]:
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def page(browser, voila_server):
+    """A fresh 1366×768 Chromium page that records console errors and off-host requests."""
+    from browser_support import PAGE_TIMEOUT_MS, Watch
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.watch = Watch(page, voila_server.url)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -13,125 +13,20 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
+from browser_support import (
+    BAD_FLAT,
+    PLOT_JS,
+    open_app,
+    plot_state,
+    record,
+    screenshot,
+    tile_text,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
-
-ERROR_TEXT = "There was an error when executing cell"
-TEST_OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
-SHOTS = TEST_OUTPUT / "screenshots"
-TIMINGS = TEST_OUTPUT / "browser-timings.json"
-PAGE_TIMEOUT_MS = 90_000
-CHANGE_TIMEOUT_MS = 30_000
-
-BAD_FLAT = """invoice_id,customer_id,invoice_date,due_date,amount,currency,paid_date
-A1,C1,2024-01-05,2024-02-04,100.00,USD,2024-02-01
-A2,C1,2024-01-07,2024-02-06,1.234,USD,
-A3,C2,2024-13-01,2024-02-06,50.00,USD,
-"""
-
-_timings: dict[str, float] = {}
-
-
-def _record(name: str, seconds: float) -> None:
-    _timings[name] = round(seconds, 2)
-    TEST_OUTPUT.mkdir(exist_ok=True)
-    TIMINGS.write_text(json.dumps(_timings, indent=2) + "\n", encoding="utf-8")
-
-
-class Watch:
-    """What a page said on the console and asked of other hosts."""
-
-    def __init__(self, page, origin: str) -> None:
-        self.errors: list[str] = []
-        self.external: list[str] = []
-        self.origin = origin
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.route("**/*", self._route)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith((self.origin, "data:", "blob:")):
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort()
-
-    def _console(self, message) -> None:
-        if message.type != "error":
-            return
-        url = (message.location or {}).get("url", "")
-        if message.text.startswith("Failed to load resource") and url in self.external:
-            return
-        self.errors.append(message.text)
-
-    def check(self) -> None:
-        assert not self.errors, f"errors in the browser console: {self.errors}"
-        assert not self.external, f"the page asked other hosts for: {self.external}"
-
-
-@pytest.fixture
-def page(browser, voila_server):
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.watch = Watch(page, voila_server.url)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def open_app(page, server, notebook: str, ready: str = ".js-plotly-plot .main-svg") -> float:
-    """Open a notebook's app and wait for ``ready``; returns the seconds it took."""
-    start = time.monotonic()
-    page.goto(f"{server.url}/voila/render/{notebook}", timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_selector(ready, state="attached", timeout=PAGE_TIMEOUT_MS)
-    elapsed = time.monotonic() - start
-    assert ERROR_TEXT not in page.content(), server.log_text()[-4000:]
-    return elapsed
-
-
-def plot_state(page, index: int = 0) -> str:
-    """The traces a chart draws (names and values), as plotly.js holds them."""
-    return page.evaluate(
-        """(i) => {
-            const gd = document.querySelectorAll('.js-plotly-plot')[i];
-            return JSON.stringify((gd.data || []).map(t => [t.name, t.x, t.y]));
-        }""",
-        index,
-    )
-
-
-def wait_for(page, predicate: str, arg=None) -> float:
-    """Seconds until the JavaScript ``predicate(arg)`` holds on the page."""
-    start = time.monotonic()
-    page.wait_for_function(predicate, arg=arg, timeout=CHANGE_TIMEOUT_MS)
-    return time.monotonic() - start
-
-
-def wait_for_change(page, script: str, before: str) -> float:
-    return wait_for(page, f"(before) => ({script}) !== before", before)
-
-
-def tile_text(page, title: str) -> str:
-    return page.locator(".rpm-tile", has_text=title).first.locator(".rpm-tile-value").inner_text()
-
-
-def screenshot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
-PLOT_JS = (
-    "JSON.stringify((document.querySelector('.js-plotly-plot').data || [])"
-    ".map(t => [t.name, t.x, t.y]))"
-)
 
 
 def test_index_links_every_app(page, voila_server):
@@ -151,7 +46,7 @@ def test_index_links_every_app(page, voila_server):
 
 
 def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
-    _record("ar_dashboard_first_chart_s", open_app(page, voila_server, "02_ar_dashboard.ipynb"))
+    record("ar_dashboard_first_chart_s", open_app(page, voila_server, "02_ar_dashboard.ipynb"))
     page.wait_for_selector(".rpm-tile-value")
     assert "$" in tile_text(page, "Open AR")
     dso_before = tile_text(page, "DSO")
@@ -173,7 +68,7 @@ def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
         " const names = (gd.data || []).map(t => t.name).filter(n => all.includes(n));"
         " return names.length === 1 && names[0] === chosen; }"
     )
-    _record("ar_dashboard_segment_change_s", wait_for(page, only_segment, [options[-1], options]))
+    record("ar_dashboard_segment_change_s", wait_for(page, only_segment, [options[-1], options]))
     page.wait_for_function(
         "(t) => [...document.querySelectorAll('.rpm-tile')].some("
         "e => e.innerText.startsWith('DSO') && !e.innerText.includes(t))",
@@ -189,7 +84,7 @@ def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
         " const titled = (gd.layout.annotations || []).some(a => a.text.includes('2024-06-30'));"
         f" return titled && ({PLOT_JS}) !== before; }}"
     )
-    _record("ar_dashboard_as_of_change_s", wait_for(page, redrawn, before))
+    record("ar_dashboard_as_of_change_s", wait_for(page, redrawn, before))
     page.wait_for_function(
         "(t) => [...document.querySelectorAll('.rpm-tile')].some("
         "e => e.innerText.startsWith('DSO') && !e.innerText.includes(t))",
@@ -206,7 +101,7 @@ def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
 
 def test_data_quality_loads_a_source_and_refuses_a_bad_one(page, voila_server):
     (voila_server.data_root / "bad_flat.csv").write_text(BAD_FLAT, encoding="utf-8")
-    _record("data_quality_first_chart_s", open_app(page, voila_server, "01_data_quality.ipynb"))
+    record("data_quality_first_chart_s", open_app(page, voila_server, "01_data_quality.ipynb"))
     page.wait_for_selector("text=Loaded the sample ledger")
     screenshot(page, "data-quality")
 
@@ -214,7 +109,7 @@ def test_data_quality_loads_a_source_and_refuses_a_bad_one(page, voila_server):
     source.fill("bad_flat.csv")
     page.get_by_role("button", name="Load", exact=True).click()
     shows_rejects = f"() => ({PLOT_JS}).includes('bad_date')"
-    _record("data_quality_load_change_s", wait_for(page, shows_rejects))
+    record("data_quality_load_change_s", wait_for(page, shows_rejects))
     page.wait_for_selector("text=2 rejected")
     screenshot(page, "data-quality-rejects")
 
@@ -246,7 +141,7 @@ def _sized(page, plot: str) -> None:
 
 
 def test_payment_behaviour_renders_and_follows_its_controls(page, voila_server):
-    _record(
+    record(
         "payment_behaviour_first_chart_s",
         open_app(page, voila_server, "03_payment_behaviour.ipynb"),
     )
@@ -269,14 +164,14 @@ def test_payment_behaviour_renders_and_follows_its_controls(page, voila_server):
         " || n === 'all invoices');"
         " return names.length === 1 && names[0] === chosen; }"
     )
-    _record(
+    record(
         "payment_behaviour_segment_change_s", wait_for(page, only_segment, [options[-1], options])
     )
 
     # an earlier as-of date: the trend ends there
     page.locator("input[type=date]").fill("2024-06-30")
     redrawn = f"() => ({trends}).layout.title.text.includes('2024-06-30')"
-    _record("payment_behaviour_as_of_change_s", wait_for(page, redrawn))
+    record("payment_behaviour_as_of_change_s", wait_for(page, redrawn))
     assert "needs 24 complete months" in page.locator(".rpm-app").inner_text()
 
     # another tab draws its chart for the current controls when opened
@@ -288,7 +183,7 @@ def test_payment_behaviour_renders_and_follows_its_controls(page, voila_server):
         "'2024-06-30') && (gd.data || []).some(t => t.name === chosen); }",
         arg=options[-1],
     )
-    _record("payment_behaviour_tab_open_s", time.monotonic() - start)
+    record("payment_behaviour_tab_open_s", time.monotonic() - start)
     page.wait_for_selector("text=One segment: no log-rank test")
 
     # back to every segment: the log-rank test compares them
