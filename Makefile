@@ -57,9 +57,7 @@ samples: $(STAMP)
 # file allowlist, execution timeout) come from voila.json in the repo root only;
 # see docs/deployment.md. The "rpmkit" Voila template lives in share/jupyter.
 dashboards: samples
-	JUPYTER_PATH=$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(BIN)/voila notebooks/ --no-browser \
-		--port=$(DASHBOARD_PORT) --Voila.ip=$(DASHBOARD_IP) \
-		--Voila.config_file_paths=.
+	$(BIN)/rpmkit serve --ip=$(DASHBOARD_IP) --port=$(DASHBOARD_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/load.py

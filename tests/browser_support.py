@@ -42,6 +42,7 @@ class Watch:
     def __init__(self, page, origin: str) -> None:
         self.errors: list[str] = []
         self.external: list[str] = []
+        self.requests: list[str] = []
         self.origin = origin
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
@@ -49,6 +50,7 @@ class Watch:
 
     def _route(self, route) -> None:
         url = route.request.url
+        self.requests.append(url)
         if url.startswith((self.origin, "data:", "blob:")):
             route.continue_()
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from browser_support import (
@@ -28,12 +29,16 @@ from browser_support import (
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_index_links_every_app(page, voila_server):
     open_app(page, voila_server, "index.ipynb", ready=".rpm-index a")
     links = page.locator(".rpm-index a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-    assert hrefs == [
+    apps = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert hrefs == apps
+    assert hrefs[:3] == [
         "01_data_quality.ipynb",
         "02_ar_dashboard.ipynb",
         "03_payment_behaviour.ipynb",
@@ -57,6 +62,11 @@ def test_ar_dashboard_renders_and_follows_its_controls(page, voila_server):
         ".getBoundingClientRect().width > 0.9 * document.querySelector('.rpm-app').clientWidth"
     )
     screenshot(page, "ar-dashboard")
+    # plotly's widget bundle comes once from the template's static folder, whatever the
+    # number of charts, and the jupyterlab-plotly extension's copy of plotly.js not at all
+    bundle = [u for u in page.watch.requests if "plotly-widget.js" in u]
+    assert len(bundle) == 1 and "/voila/templates/rpmkit/static/" in bundle[0], bundle
+    assert not [u for u in page.watch.requests if "jupyterlab-plotly" in u]
 
     # a segment: the aging bars shrink to that segment's one trace
     segment = page.locator(".widget-dropdown", has_text="Segment").locator("select")

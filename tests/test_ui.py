@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -288,3 +289,38 @@ def test_index_lists_every_app_with_one_line():
     for e in index.entries:
         assert e.title and e.line.endswith("?"), e
         assert f'href="{e.file}"' in index.html
+
+
+def test_plotly_bundle_is_copied_once_and_follows_plotly(tmp_path):
+    import plotly
+
+    from rpmkit.config import serve_plotly_bundle
+
+    bundle = serve_plotly_bundle(tmp_path)
+    original = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+    assert bundle.name == "plotly-widget.js"
+    assert bundle.read_bytes() == original.read_bytes()
+    assert bundle.stat().st_mode & 0o044 == 0o044  # the server (any reader) may read it
+    # a stale copy (another plotly version) is replaced; no temporary file stays behind
+    bundle.write_text("export default {};")
+    assert serve_plotly_bundle(tmp_path).read_bytes() == original.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["plotly-widget.js"]
+
+
+def test_charts_load_plotlys_bundle_by_url_only_under_voila(monkeypatch):
+    import plotly.graph_objects as go
+
+    from rpmkit.config import PLOTLY_BUNDLE_URL
+    from rpmkit.ui.charts import ServedFigureWidget, figure_widget
+
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    monkeypatch.delenv("VOILA_KERNEL_ID", raising=False)
+    inline = figure_widget(fig)
+    assert not isinstance(inline, ServedFigureWidget) and len(inline._esm) > 1_000_000
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    served = figure_widget(fig)
+    assert isinstance(served, ServedFigureWidget)
+    assert PLOTLY_BUNDLE_URL in served._esm and len(served._esm) < 1_000
+    assert served.data[0].y == (1,)
+    monkeypatch.setenv("RPMKIT_PLOTLY_INLINE", "1")
+    assert not isinstance(figure_widget(fig), ServedFigureWidget)

@@ -1,17 +1,70 @@
-"""Charts in apps: a ``FigureWidget`` per app, redrawn in place, sized to its container."""
+"""Charts in apps: a ``FigureWidget`` per app, redrawn in place, sized to its container.
+
+Under Voila, each chart's front-end code comes from one URL the browser caches
+(:class:`ServedFigureWidget`), not as a 5 MB string inside every chart's state.
+"""
 
 from __future__ import annotations
+
+import logging
+import os
 
 import anywidget
 import ipywidgets as w
 import plotly.graph_objects as go
 
-__all__ = ["ChartSlot", "figure_widget", "refresh_figure"]
+from rpmkit.config import PLOTLY_BUNDLE_URL, serve_plotly_bundle
+
+__all__ = ["ChartSlot", "ServedFigureWidget", "figure_widget", "refresh_figure"]
+
+log = logging.getLogger("rpmkit.ui")
+
+# anywidget imports a chart's ``_esm`` text as a module. This short one imports
+# plotly's bundle from the Voila template's static route, the URL the template
+# already started loading with the page: import() caches modules by URL, so the
+# browser fetches and runs the bundle once per page, whatever the number of charts.
+_LOADER_ESM = """
+const base = (document.body && document.body.dataset.baseUrl) || "/voila/";
+const bundle = await import(new URL(base + "BUNDLE", document.baseURI).href);
+export default bundle.default;
+"""
+
+
+class ServedFigureWidget(go.FigureWidget):
+    """A ``FigureWidget`` whose front end is loaded from the Voila server by URL.
+
+    plotly's ``FigureWidget`` sends its whole 5 MB front-end bundle as part of
+    every chart's widget state, and the browser compiles it again for each chart.
+    Use only where the ``rpmkit`` template's static folder is served (under Voila);
+    :func:`figure_widget` decides.
+    """
+
+    _esm = _LOADER_ESM.replace("BUNDLE", PLOTLY_BUNDLE_URL)
+
+
+def _under_voila() -> bool:
+    # Voila sets VOILA_KERNEL_ID in every kernel it starts (preheated ones too) before
+    # running a notebook. RPMKIT_PLOTLY_INLINE=1 keeps plotly's default (bundle inline).
+    return bool(os.environ.get("VOILA_KERNEL_ID")) and not os.environ.get("RPMKIT_PLOTLY_INLINE")
+
+
+def _served() -> bool:
+    if not _under_voila():
+        return False
+    try:
+        serve_plotly_bundle()
+    except OSError:
+        log.warning("cannot copy plotly's widget bundle to %s; charts carry it inline", "static")
+        return False
+    return True
 
 
 def figure_widget(fig: go.Figure, *, filename: str = "rpmkit-chart") -> go.FigureWidget:
-    """A ``FigureWidget`` of ``fig`` whose camera button saves ``filename``.png."""
-    fw = go.FigureWidget(fig)
+    """A ``FigureWidget`` of ``fig`` whose camera button saves ``filename``.png.
+
+    Under Voila it is a :class:`ServedFigureWidget`; in JupyterLab plotly's own.
+    """
+    fw = ServedFigureWidget(fig) if _served() else go.FigureWidget(fig)
     # plotly has no public setter for the widget's plot config; the camera button
     # (download as PNG) is how a chart is exported.
     fw._config = {
