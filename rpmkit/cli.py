@@ -149,7 +149,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
     from rpmkit.config import REPO_ROOT, voila_environment
+    from rpmkit.server import refuse_open_bind
 
+    why = refuse_open_bind(args.ip, authenticated=bool(args.token))
+    if why:
+        raise ValueError(why)
     command = [
         sys.executable,
         "-m",
@@ -160,6 +164,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         f"--Voila.ip={args.ip}",
         f"--Voila.config_file_paths={REPO_ROOT}",
     ]
+    if args.token:
+        command.append(f"--Voila.token={args.token}")
     print(f"Serving the rpmkit apps at http://{args.ip}:{args.port}/voila/render/index.ipynb")
     return subprocess.call(command, cwd=REPO_ROOT, env=voila_environment())
 
@@ -235,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
     p.add_argument("--port", type=int, default=8866, help="port (8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    p.add_argument(
+        "--token",
+        help="require this token from visitors (needed to bind anything but loopback; "
+        "see docs/deployment.md)",
+    )
     p.set_defaults(handler=_cmd_serve)
     return parser
 

@@ -170,18 +170,38 @@ def voila_server(tmp_path_factory) -> Iterator[VoilaServer]:
     TEST_OUTPUT.mkdir(exist_ok=True)
     (TEST_OUTPUT / "browser-timings.json").unlink(missing_ok=True)  # this run's figures only
     data_root = tmp_path_factory.mktemp("voila-data")
-    port = _free_port()
-    log = TEST_OUTPUT / "voila.log"
     env = voila_environment()
     sample_parent = str(Path(env.get("RPMKIT_SAMPLE_DIR", ROOT / "data" / "samples")).parent)
     env["RPMKIT_DATA_ROOTS"] = os.pathsep.join([str(data_root), sample_parent])
+    notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    with running_voila(
+        ROOT / "notebooks", TEST_OUTPUT / "voila.log", env, data_root, kernels=notebooks
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_voila(
+    folder: Path,
+    log: Path,
+    env: dict[str, str],
+    data_root: Path,
+    *,
+    kernels: int,
+    args: tuple[str, ...] = (),
+) -> Iterator[VoilaServer]:
+    """``voila FOLDER`` with the repo's config (and ``args`` on top) on a free loopback
+    port; yields once the server answers and its ``kernels`` preheated kernels are quiet,
+    and stops it (and any kernel it left) by process id at the end."""
+    port = _free_port()
     cmd = [
         _voila_executable(),
-        "notebooks/",
+        str(folder),
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
         f"--Voila.config_file_paths={ROOT}",
+        *args,
     ]
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -201,8 +221,7 @@ def voila_server(tmp_path_factory) -> Iterator[VoilaServer]:
             if time.monotonic() > deadline:
                 pytest.fail(f"voila did not answer within {SERVER_START_TIMEOUT} s")
             time.sleep(0.3)
-        notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
-        _wait_for_preheat(process.pid, notebooks, SERVER_START_TIMEOUT)
+        _wait_for_preheat(process.pid, kernels, SERVER_START_TIMEOUT)
         yield server
     finally:
         _stop(process)

@@ -172,6 +172,8 @@ def test_voila_config_names_only_traits_that_exist():
     from voila.execute import VoilaExecutor
     from voila.voila_kernel_manager import voila_kernel_manager_factory
 
+    from rpmkit.server import CappedKernelManager
+
     pooled = voila_kernel_manager_factory(AsyncMappingKernelManager, True, 1)
     assert pooled.__name__ == "VoilaKernelManager"
     classes = {
@@ -180,6 +182,7 @@ def test_voila_config_names_only_traits_that_exist():
         "VoilaExecutor": VoilaExecutor,
         "VoilaKernelManager": pooled,
         "MappingKernelManager": MappingKernelManager,
+        "CappedKernelManager": CappedKernelManager,
     }
     cfg = voila_config()
     assert set(cfg) <= set(classes), f"unknown config sections: {set(cfg) - set(classes)}"

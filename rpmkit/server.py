@@ -1,0 +1,177 @@
+"""The dashboard server's safety: a cap on live kernels, files served by what they are,
+and no unauthenticated server on a network address.
+
+Voila has none of the three. ``voila.json`` makes Voila use
+:class:`CappedKernelManager`, which Voila builds as it starts, before it listens;
+its constructor calls :func:`harden_voila`, which refuses a non-loopback address
+without authentication and makes Voila's file handler judge a symbolic link by the
+file behind it. See ``docs/deployment.md``.
+
+This module imports no widgets; Voila and tornado are imported where used.
+
+>>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
+from traitlets import Integer
+
+__all__ = ["CappedKernelManager", "harden_voila", "is_loopback", "refuse_open_bind"]
+
+DEPLOYMENT_DOC = "docs/deployment.md"
+
+
+def is_loopback(ip: str) -> bool:
+    """True when ``ip`` (an address or ``localhost``) is only reachable from this machine."""
+    if ip.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def refuse_open_bind(ip: str, authenticated: bool) -> str | None:
+    """Why a server on ``ip`` must not start, or None when it may.
+
+    A dashboard server on a network address without authentication lets anyone who
+    can reach it read the ledgers its apps show.
+
+    >>> refuse_open_bind("127.0.0.1", False) is None, refuse_open_bind("0.0.0.0", True) is None
+    (True, True)
+    >>> print(refuse_open_bind("0.0.0.0", False)[:50])
+    refusing to serve the dashboards on 0.0.0.0 withou
+    """
+    if is_loopback(ip) or authenticated:
+        return None
+    return (
+        f"refusing to serve the dashboards on {ip} without authentication: anyone who can "
+        f"reach that address could read the ledgers. Bind to 127.0.0.1 behind an "
+        f"authenticating proxy or JupyterHub, or set a token (--Voila.token); see "
+        f"{DEPLOYMENT_DOC}."
+    )
+
+
+class CappedKernelManager(AsyncMappingKernelManager):
+    """Voila's kernel manager with a cap on live kernels (preheated ones included).
+
+    Past the cap a page gets HTTP 503 and the template's friendly "server busy" page
+    (``503.html``) instead of another kernel; each kernel takes about 100–150 MB, so
+    without a cap a burst of visitors can exhaust the server's memory. When a kernel is
+    shut down (a page closed, or culled after its client vanished), preheated pools
+    that a refused start left empty are filled again.
+    """
+
+    max_kernels = Integer(
+        12,
+        config=True,
+        help="Most kernels alive at once, preheated pools included; 0 means no cap.",
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._starting = 0
+        harden_voila(self.parent)
+
+    def live_kernels(self) -> int:
+        """Kernels running or starting now (a kernel in its first moments may count twice,
+        which errs on the safe side)."""
+        return len(self.list_kernel_ids()) + self._starting
+
+    async def start_kernel(self, *, kernel_id: str | None = None, path=None, **kwargs) -> str:
+        new = kernel_id is None or kernel_id not in self
+        if new and self.max_kernels and self.live_kernels() >= self.max_kernels:
+            self.log.warning(
+                "kernel cap reached (%d live or starting, cap %d); refusing a new kernel",
+                self.live_kernels(),
+                self.max_kernels,
+            )
+            raise web.HTTPError(503, "kernel cap reached", reason="Server busy")
+        self._starting += new
+        try:
+            return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        finally:
+            self._starting -= new
+
+    async def shutdown_kernel(self, kernel_id: str, now: bool = False, restart: bool = False):
+        result = await super().shutdown_kernel(kernel_id, now=now, restart=restart)
+        self._refill_pools()
+        return result
+
+    def _refill_pools(self) -> None:
+        pools = getattr(self, "_pools", None)  # set by Voila's preheating subclass
+        if not pools:
+            return
+        for name, pool in pools.items():
+            failed = [t for t in pool if t.done() and (t.cancelled() or t.exception())]
+            for task in failed:
+                pool.remove(task)
+            if failed or not pool:
+                self.fill_if_needed(delay=0, notebook_name=name)
+
+
+def _inside(root: str, path: str) -> bool:
+    root = os.path.realpath(root)
+    return os.path.commonpath([root, os.path.realpath(path)]) == root
+
+
+def _authenticated(app) -> bool:
+    """Whether a Voila app is configured to authenticate its visitors."""
+    if getattr(app, "token", None) or getattr(app, "auto_token", False):
+        return True
+    provider = getattr(app, "identity_provider_class", None)
+    if provider is not None and provider.__name__ != "PasswordIdentityProvider":
+        return True  # e.g. JupyterHub's
+    password = app.config.get("PasswordIdentityProvider", {}).get("hashed_password")
+    return bool(password)
+
+
+def harden_voila(app=None) -> None:
+    """Make the running Voila safer.
+
+    - With ``app`` (the Voila application), stop it when it is about to serve a
+      non-loopback address without authentication (:func:`refuse_open_bind`).
+    - Make its ``/voila/files/`` handler judge a symbolic link by the file behind it:
+      the real file must lie inside the served folder and its own name must pass the
+      file allowlist and denylist (Voila checks only the requested name, so a link
+      named ``logo.png`` would serve whatever it points to).
+
+    Raises ``RuntimeError`` when Voila no longer has what it patches, so an upgrade
+    cannot silently undo it.
+    """
+    if app is not None and hasattr(app, "ip"):
+        why = refuse_open_bind(app.ip, _authenticated(app))
+        if why:
+            app.log.critical(why)
+            raise SystemExit(1)
+
+    from voila import static_file_handler
+
+    handler = static_file_handler.AllowListFileHandler
+    if not hasattr(handler, "validate_absolute_path"):
+        raise RuntimeError("this Voila version cannot be hardened by rpmkit.server")
+    if getattr(handler, "_rpmkit_hardened", False):
+        return
+
+    original_validate = handler.validate_absolute_path
+
+    def validate_absolute_path(self, root: str, absolute_path: str):
+        if not _inside(root, absolute_path):
+            raise web.HTTPError(403, "File outside the served folder")
+        real = os.path.relpath(os.path.realpath(absolute_path), os.path.realpath(root))
+        real = real.replace(os.sep, "/")
+        if not any(re.fullmatch(p, real, re.IGNORECASE) for p in self.allowlist) or any(
+            re.fullmatch(p, real, re.IGNORECASE) for p in self.denylist
+        ):
+            raise web.HTTPError(403, "File not allowlisted")
+        return original_validate(self, root, absolute_path)
+
+    handler.validate_absolute_path = validate_absolute_path
+    handler._rpmkit_hardened = True

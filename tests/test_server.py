@@ -1,0 +1,395 @@
+"""The dashboard server under misuse, live on loopback with the shipped configuration.
+
+A Voila server runs the repo's ``voila.json`` over a scratch folder of small
+notebooks, next to canary files placed inside and outside the served folder, and a
+copy of the AR dashboard reading a ledger whose customer names are HTML. The tests
+ask it for files it must not serve, send code over a kernel's websocket, open pages
+whose cells fail or run past the execution timeout, and, on a second server with a
+small kernel cap and a short culling window, send a burst of clients that vanish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import http.client
+import json
+import os
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, TEST_OUTPUT, _children, running_voila
+
+from rpmkit.config import voila_environment
+from rpmkit.server import CappedKernelManager, harden_voila, is_loopback, refuse_open_bind
+
+CANARY = f"CANARY-{uuid.uuid4().hex}"
+HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+FRIENDLY = "This part of the page could not be shown"
+
+
+def _notebook(path: Path, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Test app\n\nA page for the server tests.")]
+    nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["kernelspec"]["language"] = "python"
+    nbformat.write(nb, path)
+
+
+def _hostile_ledger(folder: Path) -> Path:
+    from rpmkit.synth import generate
+    from rpmkit.writers import write_ledger
+
+    ledger = generate(customers=40, years=1.0, seed=3).ledger
+    customers = ledger.customers.copy()
+    customers["name"] = HOSTILE + customers["customer_id"].astype(str)
+    out = folder / "hostile-ledger"
+    write_ledger(dataclasses.replace(ledger, customers=customers), out, format="parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The served folder (with canaries, links and notebooks) and its surroundings."""
+    base = tmp_path_factory.mktemp("site")
+    served = base / "served"
+    (served / "img").mkdir(parents=True)
+    (served / "img" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\nlogo")
+    for name in ("secret.csv", "notes.py", ".hidden.png", "img/.dot.png", "config.json"):
+        (served / name).write_text(f"{CANARY} inside {name}")
+    (base / "outside.png").write_text(f"{CANARY} outside")
+    (base / "outside.csv").write_text(f"{CANARY} outside csv")
+    (base / "served-evil").mkdir()  # a sibling sharing the served folder's name as prefix
+    (base / "served-evil" / "logo.png").write_text(f"{CANARY} sibling")
+    os.symlink(base / "outside.csv", served / "link.png")  # allowed name, file outside
+    os.symlink(served / "secret.csv", served / "img" / "inner.png")  # allowed name, denied file
+    _notebook(served / "app.ipynb", "import ipywidgets as w\nw.HTML('<p class=\"ok\">ready</p>')")
+    _notebook(served / "fails.ipynb", "raise RuntimeError('cannot read /srv/ledgers/secret.csv')")
+    _notebook(served / "slow.ipynb", "import time\ntime.sleep(60)")
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    env = voila_environment()
+    env["RPMKIT_DATA_ROOTS"] = str(site)
+    with running_voila(
+        site / "served",
+        TEST_OUTPUT / "voila-hardened.log",
+        env,
+        site,
+        kernels=4,
+        args=("--VoilaExecutor.timeout=4",),
+    ) as s:
+        yield s
+
+
+def _raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET ``path`` exactly as written (no client-side normalisation or re-encoding)."""
+    host = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _payloads(site: Path) -> list[str]:
+    outside = str(site / "outside.png")
+    rel = os.path.relpath(site / "outside.csv", ROOT / "share")
+    plain = [
+        "../outside.png",
+        "..%2foutside.png",
+        "..%2Foutside.png",
+        "%2e%2e/outside.png",
+        "%2e%2e%2foutside.png",
+        "..%252foutside.png",
+        "%252e%252e%252foutside.png",
+        "....//outside.png",
+        "..\\outside.png",
+        "..%5coutside.png",
+        "img/../../outside.png",
+        "img/%2e%2e/%2e%2e/outside.png",
+        "../served-evil/logo.png",
+        "..%2fserved-evil%2flogo.png",
+        outside,
+        "/" + outside.lstrip("/"),
+        urllib.parse.quote(outside, safe=""),
+        "%2F" + urllib.parse.quote(outside.lstrip("/"), safe=""),
+        "link.png",
+        "img/inner.png",
+        "secret.csv",
+        "notes.py",
+        ".hidden.png",
+        "img/.dot.png",
+        "config.json",
+        "SECRET.CSV",
+        "secret.csv%00.png",
+        "secret.csv?.png",
+        "secret.csv#.png",
+        "app.ipynb",
+    ]
+    paths = [f"/voila/files/{p}" for p in plain]
+    # the other routes that read files, including CVE-2024-30265's (template statics)
+    paths += [
+        f"/voila/templates/lab/static/..%2f..%2f..%2f..%2f{urllib.parse.quote(rel)}",
+        f"/voila/templates/rpmkit/static/../../../../../{rel}",
+        f"/voila/templates/..%2f..%2f{urllib.parse.quote(rel)}",
+        f"/voila/static/..%2f..%2f..%2f{urllib.parse.quote(rel)}",
+        f"/voila/static/{urllib.parse.quote(outside, safe='')}",
+        "/voila/render/..%2foutside.png",
+        f"/voila/render/{urllib.parse.quote(outside, safe='')}",
+        f"/voila/tree/..%2f..%2f{urllib.parse.quote(rel)}",
+        "/voila/api/themes/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    ]
+    return paths
+
+
+def test_shipped_config_uses_the_hardened_kernel_manager():
+    cfg = json.loads((ROOT / "voila.json").read_text())
+    assert cfg["VoilaConfiguration"]["multi_kernel_manager_class"] == (
+        "rpmkit.server.CappedKernelManager"
+    )
+    assert cfg["CappedKernelManager"]["max_kernels"] >= 2 * len(
+        list((ROOT / "notebooks").glob("*.ipynb"))
+    ), "the cap leaves room for every preheated kernel and as many visitors"
+    assert "jupyterlab-plotly" in cfg["VoilaConfiguration"]["extension_denylist"]
+    assert "log has the details" in cfg["VoilaExecutor"]["cell_error_instruction"]
+    assert "log has the details" in cfg["VoilaExecutor"]["cell_timeout_instruction"]
+    assert issubclass(CappedKernelManager, object)
+
+
+def test_open_bind_needs_authentication():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert not is_loopback("dashboards.example")  # a name may resolve anywhere
+    assert refuse_open_bind("127.0.0.1", authenticated=False) is None
+    assert refuse_open_bind("0.0.0.0", authenticated=True) is None
+    why = refuse_open_bind("0.0.0.0", authenticated=False)
+    assert "docs/deployment.md" in why and "0.0.0.0" in why
+
+
+def test_voila_refuses_a_network_address_without_a_token(tmp_path):
+    import subprocess
+
+    from conftest import _voila_executable
+
+    (tmp_path / "empty").mkdir()
+    args = [
+        _voila_executable(),
+        str(tmp_path / "empty"),
+        "--no-browser",
+        "--port=0",
+        "--Voila.ip=0.0.0.0",
+        f"--Voila.config_file_paths={ROOT}",
+    ]
+    done = subprocess.run(
+        args, env=voila_environment(), capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode != 0
+    assert "refusing to serve" in done.stderr and "docs/deployment.md" in done.stderr
+
+
+def test_rpmkit_serve_refuses_a_network_address_without_a_token(capsys):
+    from rpmkit.cli import main
+
+    assert main(["serve", "--ip", "0.0.0.0"]) == 2
+    assert "docs/deployment.md" in capsys.readouterr().err
+
+
+def test_harden_voila_is_idempotent():
+    harden_voila()
+    harden_voila()
+    from voila.static_file_handler import AllowListFileHandler
+
+    assert AllowListFileHandler._rpmkit_hardened
+
+
+def test_no_payload_returns_a_canary(server, site):
+    status, body = _raw_get(server.url, "/voila/files/img/logo.png")
+    assert status == 200 and body.startswith(b"\x89PNG"), "the allowed asset must be served"
+    payloads = _payloads(site)
+    assert len(payloads) >= 25
+    leaks = []
+    for path in payloads:
+        status, body = _raw_get(server.url, path)
+        if CANARY.encode() in body:
+            leaks.append((path, status))
+        assert b"Traceback" not in body, path
+    assert not leaks, f"served a canary file: {leaks}"
+
+
+def _kernel_id(html: str) -> str:
+    match = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', html)
+    assert match, "no kernel id in the page"
+    return match.group(1)
+
+
+async def _talk_to_kernel(ws_url: str, code: str) -> list[str]:
+    from tornado.websocket import websocket_connect
+
+    ws = await websocket_connect(ws_url)
+    session = uuid.uuid4().hex
+
+    def message(msg_type: str, content: dict) -> str:
+        header = {
+            "msg_id": uuid.uuid4().hex,
+            "username": "visitor",
+            "session": session,
+            "msg_type": msg_type,
+            "version": "5.3",
+            "date": "",
+        }
+        return json.dumps(
+            {
+                "header": header,
+                "parent_header": {},
+                "metadata": {},
+                "content": content,
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+
+    execute = {"code": code, "silent": False, "store_history": False, "user_expressions": {}}
+    execute |= {"allow_stdin": False, "stop_on_error": True}
+    await ws.write_message(message("execute_request", execute))
+    await ws.write_message(message("kernel_info_request", {}))
+    seen: list[str] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and "kernel_info_reply" not in seen:
+        raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
+        if raw is None:
+            break
+        if isinstance(raw, str):
+            seen.append(json.loads(raw)["header"]["msg_type"])
+    await asyncio.sleep(2)  # time for an execute_request, had it passed, to run
+    ws.close()
+    return seen
+
+
+def test_code_sent_over_the_kernel_websocket_does_nothing(server, tmp_path):
+    with urllib.request.urlopen(server.url + "/voila/render/app.ipynb", timeout=60) as r:
+        kernel = _kernel_id(r.read().decode())
+    target = tmp_path / "pwned"
+    ws_url = server.url.replace("http", "ws", 1) + f"/api/kernels/{kernel}/channels"
+    seen = asyncio.run(_talk_to_kernel(ws_url, f"open({str(target)!r}, 'w').write('x')"))
+    assert "kernel_info_reply" in seen, f"the websocket works for allowed messages: {seen}"
+    assert "execute_reply" not in seen and "execute_input" not in seen
+    assert not target.exists(), "an execute_request ran code in the kernel"
+
+
+@pytest.mark.parametrize("notebook", ["fails.ipynb", "slow.ipynb"])
+def test_a_failing_or_slow_cell_shows_a_message_without_detail(server, notebook):
+    start = time.monotonic()
+    with urllib.request.urlopen(server.url + f"/voila/render/{notebook}", timeout=60) as r:
+        html = r.read().decode()
+    elapsed = time.monotonic() - start
+    assert elapsed < 10, f"{notebook}: {elapsed:.1f} s before the page said anything"
+    assert FRIENDLY in html or "took too long" in html
+    for detail in ("Traceback", "RuntimeError", "/srv/ledgers", str(ROOT), "time.sleep"):
+        assert detail not in html, f"{notebook} shows {detail!r}"
+    log = server.log_text()
+    if notebook == "fails.ipynb":
+        assert "/srv/ledgers/secret.csv" in log, "the server log keeps the detail"
+
+
+@pytest.mark.browser
+def test_a_customer_named_like_html_renders_as_text(browser, tmp_path):
+    # the AR dashboard on a ledger whose customer names are HTML, with the shipped
+    # execution timeout (the module's server has a short one)
+    served = tmp_path / "served"
+    served.mkdir()
+    ar = nbformat.read(ROOT / "notebooks" / "02_ar_dashboard.ipynb", as_version=4)
+    params = next(c for c in ar.cells if "parameters" in c.metadata.get("tags", []))
+    params.source += f"\nSOURCE = {str(_hostile_ledger(tmp_path))!r}\nFAST = True"
+    nbformat.write(ar, served / "ar.ipynb")
+    log = TEST_OUTPUT / "voila-hostile-names.log"
+    with running_voila(served, log, voila_environment(), tmp_path, kernels=1) as server:
+        _assert_names_render_as_text(browser, server.url)
+
+
+def _assert_names_render_as_text(browser, url: str) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(url + "/voila/render/ar.ipynb", timeout=90_000)
+        page.wait_for_selector(".rpm-app table", timeout=90_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('<img src=x onerror')", timeout=30_000
+        )
+        injected = page.evaluate(
+            "() => ({imgs: document.querySelectorAll('img[src=\"x\"]').length,"
+            " fired: window.__xss || 0})"
+        )
+        assert injected == {"imgs": 0, "fired": 0}
+    finally:
+        context.close()
+
+
+def _kernel_count(pid: int) -> int:
+    return sum(b"ipykernel" in cmd for cmd in _children(pid).values())
+
+
+def test_kernel_cap_holds_under_a_burst_and_the_pool_recovers(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    _notebook(served / "app.ipynb", "import ipywidgets as w\nw.HTML('ready')")
+    cap, cull = 4, 15
+    args = (
+        f"--CappedKernelManager.max_kernels={cap}",
+        f"--MappingKernelManager.cull_idle_timeout={cull}",
+        "--MappingKernelManager.cull_interval=2",
+    )
+    log = TEST_OUTPUT / "voila-burst.log"
+    with running_voila(served, log, voila_environment(), tmp_path, kernels=1, args=args) as s:
+        most, stop = 0, threading.Event()
+
+        def watch() -> None:
+            nonlocal most
+            while not stop.is_set():
+                most = max(most, _kernel_count(s.process.pid))
+                time.sleep(0.1)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+
+        def visit(_: int) -> tuple[int, str]:
+            # a client that takes a page and vanishes: no websocket, no goodbye
+            try:
+                with urllib.request.urlopen(s.url + "/voila/render/app.ipynb", timeout=90) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(visit, range(8)))
+            codes = sorted(code for code, _ in answers)
+            assert codes.count(200) >= 1 and codes.count(503) >= 1, codes
+            busy = next(body for code, body in answers if code == 503)
+            assert "server is busy" in busy and "Traceback" not in busy
+            # the vanished clients' kernels are culled; the pool is back to its size
+            deadline = time.monotonic() + cull + 45
+            while time.monotonic() < deadline and _kernel_count(s.process.pid) != 1:
+                time.sleep(1)
+            assert _kernel_count(s.process.pid) == 1
+        finally:
+            stop.set()
+            watcher.join()
+        assert most <= cap, f"{most} kernels alive with a cap of {cap}"
+        assert visit(0)[0] == 200, "a visitor gets a page again after the burst"
