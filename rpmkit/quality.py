@@ -174,6 +174,9 @@ def quality_report(result) -> dict:
             "by_reason": by_reason,
         },
         "duplicates_skipped": int(sum(c["skipped"] for c in m.counts.values())),
+        "duplicates_across_files": int(
+            sum(c.get("deduplicated_across_files", 0) for c in m.counts.values())
+        ),
         "orphan_payments": {
             "count": int(orphan.sum()),
             "no_allocation": int(no_allocation.sum()),
@@ -239,7 +242,11 @@ def format_quality(report: dict) -> str:
     else:
         out.append("Nothing rejected.")
     if report["duplicates_skipped"]:
-        out.append(f"Exact duplicate rows skipped: {report['duplicates_skipped']:,}")
+        across = report.get("duplicates_across_files", 0)
+        out.append(
+            f"Exact duplicate rows skipped: {report['duplicates_skipped']:,}"
+            + (f" ({across:,} repeated from another file)" if across else "")
+        )
     op = report["orphan_payments"]
     if op["count"]:
         out.append(

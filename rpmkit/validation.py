@@ -805,12 +805,21 @@ def duplicate_keys(
     if clash.any():
         lines = frame[LINE_COL].to_numpy() if LINE_COL in frame.columns else np.arange(n) + 2
         c_keys = remaining[clash].reset_index(drop=True)
-        c_lines = pd.Series(lines[rem_pos[clash]]).reset_index(drop=True)
+        c_lines = lines[rem_pos[clash]]
+        if SOURCE_COL in frame.columns:
+            c_src = frame[SOURCE_COL].iloc[rem_pos[clash]].astype(str).to_numpy()
+        else:
+            c_src = np.full(len(c_lines), "", dtype=object)
         group = c_keys.groupby(cols, sort=False).ngroup().to_numpy()
-        all_lines = pd.Series(c_lines.to_numpy()).groupby(group).agg(list)
+        places = pd.Series(list(zip(c_src, c_lines, strict=True))).groupby(group).agg(list)
         text = []
-        for g, own in zip(group, c_lines.to_numpy(), strict=True):
-            rest = [str(x) for x in all_lines[g] if x != own]
+        for g, src, own in zip(group, c_src, c_lines, strict=True):
+            # Copies in another file (parts of one table) are named with their file.
+            rest = [
+                str(ln) if s == src else f"{ln} of {s}"
+                for s, ln in places[g]
+                if (s, ln) != (src, own)
+            ]
             text.append(", ".join(rest))
         others = pd.Series(text, index=rem_pos[clash], dtype="string")
     return exact, conflict, others

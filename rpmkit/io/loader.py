@@ -28,7 +28,7 @@ from rpmkit import money
 from rpmkit.io import rules
 from rpmkit.io.mapping import Options, build_options, parse_mapping, resolve_columns
 from rpmkit.io.readers import STRING, RawTable, file_problem, is_typed, text_frame
-from rpmkit.io.rejects import IGNORED, build_rejects, preset_ignored
+from rpmkit.io.rejects import IGNORED, build_rejects, preset_ignored, repeats_across_files
 from rpmkit.io.result import (
     LoadError,
     LoadResult,
@@ -101,9 +101,13 @@ def load(source, preset=None, mapping=None, **options) -> LoadResult:
     Parameters
     ----------
     source
-        A ledger folder (one file per canonical table, optional ``ledger.json``),
-        an ``.xlsx`` workbook, a ``.duckdb``/``.db`` file, a SQLAlchemy URL,
-        or one flat invoice file (``.csv``/``.tsv``/``.txt``/``.parquet``/``.xlsx``).
+        A ledger folder (one file per canonical table, or its parts such as
+        ``invoices_2024-01.csv``; optional ``ledger.json``), an ``.xlsx``
+        workbook, a ``.duckdb``/``.db`` file, a SQLAlchemy URL, one flat
+        invoice file (``.csv``/``.tsv``/``.txt``/``.parquet``/``.xlsx``) or a
+        list of them (the parts of one flat table). Rows repeated exactly in
+        another part are skipped once loaded; the same key with other values
+        is rejected in every copy.
     preset
         Name of a preset from :mod:`rpmkit.presets` (or a preset object) that
         maps an external format onto the canonical tables.
@@ -217,7 +221,8 @@ def _gather(src: Source, opts: Options, preset) -> _Gathered:
 
     def read(name: str) -> RawTable:
         raw = src.read(name)
-        raws[raw.source] = raw
+        for part in raw.parts or [raw]:
+            raws[part.source] = part
         problems.extend(raw.problems)
         return raw
 
@@ -285,6 +290,10 @@ def _gather(src: Source, opts: Options, preset) -> _Gathered:
             tables[key] = _Table(key, frame, headers, srcs, unsplit=unsplit)
         return g
 
+    unknown = _unknown_tables(src, opts.tables)
+    if unknown:
+        problems.extend(unknown)
+        return g
     found = src.canonical(opts.tables)
     if found:
         for canon in TABLE_ORDER:
@@ -294,8 +303,8 @@ def _gather(src: Source, opts: Options, preset) -> _Gathered:
                     canon,
                     raw.frame,
                     raw.headers,
-                    [raw.source],
-                    unsplit=[dict(u, source=raw.source) for u in raw.row_problems],
+                    raw.sources,
+                    unsplit=[{"source": raw.source, **u} for u in raw.row_problems],
                 )
         ignored += [n for n in src.names if n not in found.values()]
     else:
@@ -316,11 +325,31 @@ def _gather(src: Source, opts: Options, preset) -> _Gathered:
             FLAT,
             raw.frame,
             raw.headers,
-            [raw.source],
-            unsplit=[dict(u, source=raw.source) for u in raw.row_problems],
+            raw.sources,
+            unsplit=[{"source": raw.source, **u} for u in raw.row_problems],
         )
         ignored += [n for n in src.names if n != flat]
     return g
+
+
+def _unknown_tables(src: Source, tables: dict | None) -> list[dict]:
+    """A ``tables`` entry naming no table of the source is an error, never a guess.
+
+    Only names the source itself lists are ever read (a database table name
+    is an identifier the inspector returned), so a hostile name such as
+    ``x; DROP TABLE y`` goes no further than this message.
+    """
+    lower = {n.lower() for n in src.names}
+    have = ", ".join(map(repr, src.names)) or "(none)"
+    out = []
+    for canon, name in (tables or {}).items():
+        if canon != FLAT and canon not in TABLES:
+            msg = f"tables: {canon!r} is not a canonical table ({', '.join(TABLES)} or flat)"
+            out.append(file_problem(src.display, "bad_option", msg))
+        elif str(name).lower() not in lower:
+            msg = f"tables: {canon} -> {str(name)!r} is not a table of the source; it has: {have}"
+            out.append(file_problem(src.display, "missing_table", msg, table=canon))
+    return out
 
 
 def _map_columns(t: _Table, opts: Options, problems: list[dict], single_file: bool) -> None:
@@ -393,6 +422,7 @@ def _load(src: Source, opts: Options, preset) -> LoadResult:
             and len(t.frame) == 0
             and not t.unsplit
             and not any(p["reason"] == "empty_file" for p in problems)
+            and not any(p["source"] in t.sources for p in problems)
         ):
             for s in t.sources:
                 problems.append(
@@ -415,6 +445,7 @@ def _load(src: Source, opts: Options, preset) -> LoadResult:
     extra = None
     if g.preset_ignored is not None and len(g.preset_ignored):
         rejects, *extra = preset_ignored(g.preset_ignored, raws, rejects)
+    across = {c.name: repeats_across_files(c) for c in checked.values()}
     tallies = input_tallies(checked, tables, rep)
     infos = _source_infos(raws, tables)
     _release_text(checked, tables, raws, src)
@@ -425,6 +456,13 @@ def _load(src: Source, opts: Options, preset) -> LoadResult:
     if extra:
         totals += extra[0]
         table_counts.update(extra[1])
+    for name, n in across.items():
+        if name in table_counts and len(_sources_by_label(tables).get(name, ())) > 1:
+            table_counts[name]["deduplicated_across_files"] = n
+            if n:
+                notes.append(
+                    f"{name}: {n} row(s) repeated in another file skipped as exact duplicates"
+                )
     manifest = Manifest(
         source=src.display,
         kind=src.kind,
@@ -447,6 +485,11 @@ def _load(src: Source, opts: Options, preset) -> LoadResult:
     if not manifest.reconciled:
         manifest.notes.append("control totals do not balance: rows were lost; please report this")
     return LoadResult(ledger, rejects, manifest)
+
+
+def _sources_by_label(tables: dict[str, _Table]) -> dict[str, list[str]]:
+    """The sources of each table by its label (the flat form is ``invoices``)."""
+    return {t.label: t.sources for t in tables.values()}
 
 
 def _release_text(checked, tables, raws, src: Source) -> None:

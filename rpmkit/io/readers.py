@@ -11,7 +11,7 @@ Typed columns become text *exactly*: dates as ISO ``YYYY-MM-DD`` (a time of
 day is kept so validation can refuse it), decimals as their exact digits,
 integers as digits, floats as their shortest round-trip text with ``.0`` kept
 on whole numbers (so an identifier that went through a float is recognisable),
-Excel cells as described in :func:`excel_cell_text`. Nothing is parsed here.
+Excel cells as described in :func:`rpmkit.io.excel.excel_cell_text`. Nothing is parsed here.
 
 Parquet and database columns of dates (``date32``, midnight timestamps),
 decimals and integers are kept typed instead (an Arrow-backed column): text
@@ -42,11 +42,9 @@ from rpmkit.validation import LINE_COL, SOURCE_COL
 __all__ = [
     "RawTable",
     "arrow_to_text",
-    "excel_cell_text",
     "is_typed",
     "read_csv",
     "read_duckdb",
-    "read_excel",
     "read_parquet",
     "read_sql",
     "sniff_delimiter",
@@ -65,7 +63,8 @@ class RawTable:
     ``name`` is what a preset sees as the key (file stem, sheet or table
     name); ``info`` goes to the manifest; ``problems`` are file-level problems
     (dicts with the rejects columns); ``row_problems`` are rows the reader
-    could not split into the header's columns (rejected, never dropped).
+    could not split into the header's columns (rejected, never dropped);
+    ``parts`` holds the tables it was stacked from (see :mod:`rpmkit.io.parts`).
     """
 
     name: str
@@ -75,6 +74,12 @@ class RawTable:
     info: dict = field(default_factory=dict)
     problems: list[dict] = field(default_factory=list)
     row_problems: list[dict] = field(default_factory=list)
+    parts: list[RawTable] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        """The sources the rows come from: the parts' when stacked from several files."""
+        return [p.source for p in self.parts] or [self.source]
 
 
 def file_problem(
@@ -189,8 +194,14 @@ def _fallback(data: bytes) -> tuple[bytes, str]:
 
 
 def _first_record(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(_stdio.StringIO(text), delimiter=delimiter)
-    return next(reader, [])
+    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return next(reader, [])
+    except csv.Error:
+        # Only the field count is taken from here (pyarrow reads the header itself), so a
+        # header the csv module refuses (a huge field, a stray quote) is split plainly.
+        lines = text.splitlines()
+        return lines[0].split(delimiter) if lines else []
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -234,7 +245,11 @@ def read_csv(
         utf8, enc = _decode(data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         problems.append(
-            file_problem(source, "unreadable_file", f"cannot decode as {encoding}: {exc}")
+            file_problem(
+                source,
+                "unreadable_file",
+                f"cannot decode as {encoding or 'its byte-order mark declares'}: {exc}",
+            )
         )
         return RawTable(name, source, pd.DataFrame(), [], info, problems)
     if not utf8.strip():
@@ -339,7 +354,13 @@ def read_csv(
 
 def _grid_csv(utf8: bytes, delim: str, name: str, source: str, info: dict) -> RawTable:
     """Every record of a (small) report export as a row of positional cells."""
-    records = list(csv.reader(_stdio.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delim))
+    try:
+        records = list(
+            csv.reader(_stdio.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delim)
+        )
+    except csv.Error as exc:
+        problem = file_problem(source, "unreadable_file", f"cannot read as delimited text: {exc}")
+        return RawTable(name, source, pd.DataFrame(), [], info, [problem])
     width = max((len(r) for r in records), default=0)
     cols = {
         f"c{j}": pa.array([r[j] if j < len(r) else None for r in records], type=pa.string())
@@ -493,7 +514,7 @@ def read_parquet(path: Path, *, source: str, name: str) -> RawTable:
     info = {"kind": "parquet", "path": source, "sha256": sha, "bytes": size}
     try:
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError, ValueError) as exc:
         return RawTable(
             name,
             source,
@@ -514,125 +535,16 @@ def read_parquet(path: Path, *, source: str, name: str) -> RawTable:
     return _arrow_table_to_raw(table, name=name, source=source, info=info)
 
 
-# --------------------------------------------------------------------------- Excel
-def excel_cell_text(value) -> str | None:
-    """One Excel cell as text.
-
-    Whole numbers with at most 15 digits (all Excel keeps) → their digits;
-    other numbers → shortest round-trip text (``0.1``, ``1234567890123456.0``,
-    ``1.2345678901234568e+17``: validation refuses those in identifiers);
-    date cells → ISO dates (with the time when it is not midnight); booleans
-    → ``true``/``false``; error cells keep their text (``#N/A``), which
-    validation refuses as ``excel_error``.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return repr(value)
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    return str(value)
-
-
+# --------------------------------------------------------------------------- databases
 def _python_text(value) -> str | None:
     """A database value of a column with mixed types as text (floats keep ``.0``)."""
+    from rpmkit.io.excel import excel_cell_text
+
     if isinstance(value, float) and not (math.isnan(value) or math.isinf(value)):
         return repr(value)
     return excel_cell_text(value)
 
 
-def open_workbook(path: Path):
-    import openpyxl
-
-    return openpyxl.load_workbook(path, read_only=True, data_only=True)
-
-
-def workbook_system(wb) -> int:
-    """1 for the 1900 date system, 2 for 1904."""
-    return 2 if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1) else 1
-
-
-def read_excel(
-    wb, sheet: str, *, path_source: str, name: str, info: dict, grid: bool = False
-) -> RawTable:
-    """Read one worksheet as text: the first non-empty row is the header.
-
-    ``grid=True``: no header; every non-empty row with positional columns ``c0, c1, …``.
-    """
-    source = f"{path_source}#{sheet}"
-    ws = wb[sheet]
-    system = 1904 if workbook_system(wb) == 2 else 1900
-    info = {**info, "kind": "excel", "sheet": sheet, "date_system": system}
-    rows = ws.iter_rows(min_row=1, values_only=True)
-    if grid:
-        records, lines = [], []
-        for i, row in enumerate(rows, start=1):
-            if row and any(v is not None for v in row):
-                records.append([excel_cell_text(v) for v in row])
-                lines.append(i)
-        width = max((len(r) for r in records), default=0)
-        cols = {
-            f"c{j}": pa.array([r[j] if j < len(r) else None for r in records], type=pa.string())
-            for j in range(width)
-        }
-        info["grid"] = True
-        frame = _frame(cols, source, np.asarray(lines, dtype=np.int64))
-        return RawTable(name, source, frame, list(cols), info)
-    header: list | None = None
-    header_line = 0
-    columns: list[list] = []
-    lines: list[int] = []
-    for i, row in enumerate(rows, start=1):
-        if header is None:
-            if row and any(v is not None and str(v).strip() for v in row):
-                header = [excel_cell_text(v) or "" for v in row]
-                while header and not header[-1].strip():
-                    header.pop()
-                header_line = i
-                columns = [[] for _ in header]
-            continue
-        if not row or all(v is None for v in row):
-            continue
-        vals = list(row)
-        if len(vals) > len(columns) and any(v is not None for v in vals[len(columns) :]):
-            for _ in range(len(vals) - len(columns)):
-                columns.append([None] * len(lines))
-                header.append("")
-        for j, col in enumerate(columns):
-            col.append(excel_cell_text(vals[j]) if j < len(vals) else None)
-        lines.append(i)
-    problems: list[dict] = []
-    if header is None:
-        problems.append(file_problem(source, "empty_file", f"the sheet {sheet!r} is empty"))
-        return RawTable(name, source, pd.DataFrame(), [], info, problems)
-    info["header_line"] = header_line
-    headers, generated = _unique_headers(header, source, problems)
-    cols = {h: pa.array(c, type=pa.string()) for h, c in zip(headers, columns, strict=True)}
-    frame = _frame(cols, source, np.asarray(lines, dtype=np.int64))
-    headers = _drop_empty_generated(frame, headers, generated, info)
-    info["rows"] = len(frame)
-    return RawTable(name, source, frame, headers, info, problems)
-
-
-# --------------------------------------------------------------------------- databases
 def _arrow_of(rel) -> pa.Table:
     for attr in ("to_arrow_table", "fetch_arrow_table"):
         if hasattr(rel, attr):
@@ -641,25 +553,35 @@ def _arrow_of(rel) -> pa.Table:
     return res.read_all() if hasattr(res, "read_all") else res
 
 
-def duckdb_tables(con) -> list[str]:
-    """Base tables of a DuckDB database (``schema.table`` outside ``main``)."""
+def duckdb_tables(con) -> list[tuple[str, str]]:
+    """Base tables of a DuckDB database as ``(schema, table)`` pairs."""
     rows = con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_type = 'BASE TABLE' ORDER BY table_schema, table_name"
     ).fetchall()
-    return [t if s == "main" else f"{s}.{t}" for s, t in rows]
+    return [(str(s), str(t)) for s, t in rows]
 
 
-def read_duckdb(con, table: str, *, db_source: str, name: str, info: dict) -> RawTable:
-    """Read one DuckDB table (its name must come from :func:`duckdb_tables`)."""
-    source = f"{db_source}#{table}"
-    schema, _, bare = table.rpartition(".")
-    ident = ".".join(
-        '"' + p.replace('"', '""') + '"' for p in ([schema] if schema else []) + [bare]
-    )
-    arrow = _arrow_of(con.table(ident))
+def _duckdb_ident(part: str) -> str:
+    """One identifier as a DuckDB quoted identifier (``"`` doubled), never as SQL text."""
+    return '"' + part.replace('"', '""') + '"'
+
+
+def read_duckdb(con, table: tuple[str, str], *, db_source: str, name: str, info: dict) -> RawTable:
+    """Read one DuckDB table, a ``(schema, table)`` pair listed by :func:`duckdb_tables`.
+
+    The pair is checked against the database's own list again, and each part
+    is quoted as an identifier, so a table named ``x"; DROP TABLE y; --`` is
+    read as the table of that name, and a name the database does not list is
+    refused (``ValueError``).
+    """
+    if tuple(table) not in set(duckdb_tables(con)):
+        raise ValueError(f"no table {table[1]!r} in schema {table[0]!r}")
+    schema, bare = table
+    source = f"{db_source}#{name}"
+    arrow = _arrow_of(con.table(f"{_duckdb_ident(schema)}.{_duckdb_ident(bare)}"))
     return _arrow_table_to_raw(
-        arrow, name=name, source=source, info={**info, "kind": "duckdb", "table": table}
+        arrow, name=name, source=source, info={**info, "kind": "duckdb", "table": name}
     )
 
 
@@ -682,6 +604,9 @@ def read_sql(
     import sqlalchemy as sa
 
     insp = sa.inspect(engine)
+    if table not in insp.get_table_names(schema=schema):
+        # Names are identifiers the database listed, never text a user typed.
+        raise ValueError(f"no table {table!r} in the database")
     cols = [c["name"] for c in insp.get_columns(table, schema=schema)]
     pk = insp.get_pk_constraint(table, schema=schema).get("constrained_columns") or []
     q = sa.quoted_name

@@ -15,7 +15,7 @@ from rpmkit.validation import LINE_COL, SOURCE_COL, Checked
 if TYPE_CHECKING:
     from rpmkit.io.loader import _Table
 
-__all__ = ["IGNORED", "build_rejects", "preset_ignored"]
+__all__ = ["IGNORED", "build_rejects", "preset_ignored", "repeats_across_files"]
 
 IGNORED = "_ignored"
 
@@ -113,15 +113,32 @@ def preset_ignored(ign: pd.DataFrame, raws: dict[str, RawTable], rejects: pd.Dat
     return out, totals, counts
 
 
-def _exact_duplicates(c: Checked) -> pd.DataFrame:
-    pos = np.flatnonzero(c.skipped)
-    lines = c.lines()
-    key_cols = [k for k in c.spec.key if k in c.text.columns]
+def _first_copies(c: Checked) -> np.ndarray:
+    """Per row, the position of the first identical row in input order (files in order)."""
     values = text_frame(
         c.text[[col for col in c.text.columns if col not in (SOURCE_COL, LINE_COL)]]
     ).astype(STRING)
     first = values.groupby(list(values.columns), dropna=False, sort=False).ngroup().to_numpy()
-    firsts = pd.Series(lines).groupby(first).transform("min").to_numpy()
+    return pd.Series(np.arange(c.n)).groupby(first).transform("min").to_numpy()
+
+
+def repeats_across_files(c: Checked) -> int:
+    """Exact repeats skipped whose first copy is in another file (parts of one table)."""
+    if not c.skipped.any() or c.text[SOURCE_COL].nunique() < 2:
+        return 0
+    pos = np.flatnonzero(c.skipped)
+    sources = c.text[SOURCE_COL].astype(str).to_numpy()
+    return int((sources[_first_copies(c)[pos]] != sources[pos]).sum())
+
+
+def _exact_duplicates(c: Checked) -> pd.DataFrame:
+    pos = np.flatnonzero(c.skipped)
+    lines = c.lines()
+    key_cols = [k for k in c.spec.key if k in c.text.columns]
+    order = _first_copies(c)
+    sources = c.text[SOURCE_COL].astype(str).to_numpy()
+    firsts = dict(zip(pos, lines[order[pos]], strict=True))
+    where = {p: "" if sources[order[p]] == sources[p] else f" of {sources[order[p]]}" for p in pos}
     key_text = (
         text_frame(c.text[[key_cols[0]]])[key_cols[0]].astype(STRING)
         if key_cols
@@ -132,7 +149,9 @@ def _exact_duplicates(c: Checked) -> pd.DataFrame:
             "row": pos,
             "column": "+".join(c.spec.key),
             "reason": "duplicate_exact",
-            "message": [f"exact repeat of line {firsts[p]}; skipped, counted once" for p in pos],
+            "message": [
+                f"exact repeat of line {firsts[p]}{where[p]}; skipped, counted once" for p in pos
+            ],
             "value": key_text.iloc[pos].to_numpy(),
         }
     )

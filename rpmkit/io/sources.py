@@ -14,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from rpmkit.io.excel import open_workbook, read_excel, workbook_problem
+from rpmkit.io.parts import combine_parts, part_table
 from rpmkit.io.readers import (
     RawTable,
     duckdb_tables,
     file_digest,
     file_problem,
-    open_workbook,
     read_csv,
     read_duckdb,
-    read_excel,
     read_parquet,
     read_sql,
 )
@@ -43,7 +45,7 @@ _URL = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
 class Source:
     """A source's tables by name, read lazily.
 
-    ``kind`` is ``folder``, ``excel``, ``duckdb``, ``sql`` or ``file``;
+    ``kind`` is ``folder``, ``files``, ``excel``, ``duckdb``, ``sql`` or ``file``;
     ``names`` lists the table names in source order; ``read(name)`` returns a
     :class:`RawTable` (cached); ``flat_default`` names the table read as the
     flat form when no canonical table is present (``None``: there is no such
@@ -104,13 +106,15 @@ def _masked_url(url: str) -> str:
 def open_source(
     source, *, encoding=None, delimiter=None, schema=None, sheet=None, grid: bool = False
 ) -> Source:
-    """Open ``source`` (path or SQLAlchemy URL) and list its tables.
+    """Open ``source`` (path, list of flat files or SQLAlchemy URL) and list its tables.
 
     ``grid=True`` reads text files and sheets without a header: every line is
     a row with positional columns ``c0, c1, …`` (for presets of report exports).
     """
     if isinstance(source, str) and _URL.match(source):
         return _sql_source(source, source, schema)
+    if isinstance(source, (list, tuple)):
+        return _files_source(list(source), encoding, delimiter, grid)
     path = Path(source)
     display = _display(source)
     if not path.exists():
@@ -130,7 +134,11 @@ def open_source(
         with open(path, "rb") as f:
             head = f.read(16)
         if head.startswith(b"SQLite format 3"):
-            return _sql_source(f"sqlite:///{path}", display, None, path=path)
+            import sqlalchemy as sa
+
+            # A URL object, not text: a file named "x.db?mode=ro" stays a file name.
+            url = sa.engine.URL.create("sqlite", database=str(path))
+            return _sql_source(url, display, None, path=path)
         return _duckdb_source(path, display)
     if suffix in EXCEL_SUFFIXES:
         return _excel_source(path, display, sheet, grid)
@@ -161,8 +169,15 @@ def _read_file(path: Path, display: str, name: str, encoding, delimiter, grid=Fa
     if suffix in PARQUET_SUFFIXES:
         return read_parquet(path, source=display, name=name)
     if suffix in EXCEL_SUFFIXES:
-        wb = open_workbook(path)
         try:
+            wb = open_workbook(path)
+        except Exception as exc:
+            # A damaged workbook raises whatever zipfile or openpyxl meet first.
+            return RawTable(name, display, pd.DataFrame(), [], {}, [workbook_problem(display, exc)])
+        try:
+            if not wb.sheetnames:
+                problem = file_problem(display, "empty_file", "the workbook has no sheets")
+                return RawTable(name, display, pd.DataFrame(), [], {}, [problem])
             sha, size = file_digest(path)
             return read_excel(
                 wb,
@@ -181,6 +196,7 @@ def _read_file(path: Path, display: str, name: str, encoding, delimiter, grid=Fa
 
 def _folder_source(path: Path, display: str, encoding, delimiter, grid) -> Source:
     files: dict[str, Path] = {}
+    parts: dict[str, list[Path]] = {}
     problems: list[dict] = []
     ignored: list[str] = []
     meta: dict = {}
@@ -214,6 +230,10 @@ def _folder_source(path: Path, display: str, encoding, delimiter, grid) -> Sourc
             continue
         if f.is_file() and f.suffix.lower() in TABLE_SUFFIXES:
             stem = f.stem
+            table = part_table(stem)
+            if table is not None:
+                parts.setdefault(table, []).append(f)
+                continue
             if stem in files:
                 problems.append(
                     file_problem(
@@ -228,11 +248,51 @@ def _folder_source(path: Path, display: str, encoding, delimiter, grid) -> Sourc
         else:
             ignored.append(f.name)
 
-    def reader(name: str) -> RawTable:
-        f = files[name]
-        return _read_file(f, _join(display, f.name), name, encoding, delimiter, grid)
+    # Parts (invoices_2024-01.csv ...) join the file named like their table, if any.
+    groups: dict[str, list[Path]] = {stem: [f] for stem, f in files.items()}
+    for table, found in parts.items():
+        whole = next((stem for stem in groups if stem.lower() == table), None)
+        groups.setdefault(whole or table, []).extend(found)
 
-    return Source("folder", display, list(files), reader, None, meta, {}, problems, ignored)
+    def reader(name: str) -> RawTable:
+        read = [
+            _read_file(f, _join(display, f.name), name, encoding, delimiter, grid)
+            for f in groups[name]
+        ]
+        return combine_parts(read, name=name, source=_join(display, name))
+
+    return Source("folder", display, list(groups), reader, None, meta, {}, problems, ignored)
+
+
+def _files_source(paths: list, encoding, delimiter, grid) -> Source:
+    """A list of flat files: the parts of one flat table (monthly exports, re-sent files)."""
+    unique: list[Path] = []
+    problems: list[dict] = []
+    ignored: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            msg = f"not a file: {str(p)!r}"
+            problems.append(file_problem(str(p), "unreadable_file", msg))
+        elif path.suffix.lower() not in TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES:
+            msg = f"a list of files takes flat .csv/.tsv/.txt/.parquet/.xlsx files, not {p}"
+            problems.append(file_problem(str(p), "unreadable_file", msg))
+        elif any(path.resolve() == u.resolve() for u in unique):
+            # The same path twice is read once: its rows would only repeat themselves.
+            ignored.append(f"{p} (given twice; read once)")
+        else:
+            unique.append(path)
+    display = " + ".join(str(p) for p in unique) or "(no files)"
+    if not paths:
+        problems.append(file_problem(display, "missing_table", "the list of files is empty"))
+    if problems:
+        return Source("files", display, [], _none, problems=problems)
+
+    def reader(name: str) -> RawTable:
+        read = [_read_file(p, _display(p), name, encoding, delimiter, grid) for p in unique]
+        return combine_parts(read, name=name, source=display)
+
+    return Source("files", display, ["flat"], reader, flat_default="flat", ignored=ignored)
 
 
 def _join(folder: str, name: str) -> str:
@@ -243,13 +303,8 @@ def _excel_source(path: Path, display: str, sheet: str | None, grid: bool) -> So
     try:
         wb = open_workbook(path)
     except Exception as exc:
-        return Source(
-            "excel",
-            display,
-            [],
-            _none,
-            problems=[file_problem(display, "unreadable_file", f"cannot open the workbook: {exc}")],
-        )
+        # A damaged workbook raises whatever zipfile or openpyxl meet first.
+        return Source("excel", display, [], _none, problems=[workbook_problem(display, exc)])
     sha, size = file_digest(path)
     info = {"path": display, "sha256": sha, "bytes": size}
     names = list(wb.sheetnames)
@@ -276,7 +331,7 @@ def _duckdb_source(path: Path, display: str) -> Source:
 
     try:
         con = duckdb.connect(str(path), read_only=True)
-        names = duckdb_tables(con)
+        pairs = duckdb_tables(con)
     except duckdb.Error as exc:
         return Source(
             "duckdb",
@@ -288,8 +343,18 @@ def _duckdb_source(path: Path, display: str) -> Source:
     sha, size = file_digest(path)
     info = {"path": display, "sha256": sha, "bytes": size}
 
+    # Names as shown (schema.table outside main) to (schema, table) as the database lists them.
+    listed = {(t if sch == "main" else f"{sch}.{t}"): (sch, t) for sch, t in pairs}
+    names = list(listed)
+
     def reader(name: str) -> RawTable:
-        return read_duckdb(con, name, db_source=display, name=name, info=info)
+        try:
+            return read_duckdb(con, listed[name], db_source=display, name=name, info=info)
+        except (duckdb.Error, ValueError) as exc:
+            problem = file_problem(
+                f"{display}#{name}", "unreadable_file", f"cannot read table {name!r}: {exc}"
+            )
+            return RawTable(name, f"{display}#{name}", pd.DataFrame(), [], info, [problem])
 
     meta: dict = {}
     if "ledger_meta" in names:
@@ -304,13 +369,22 @@ def _duckdb_source(path: Path, display: str) -> Source:
     return Source("duckdb", display, names, reader, flat, meta=meta, info=info, closers=[con.close])
 
 
-def _sql_source(url: str, display: str, schema: str | None, path: Path | None = None) -> Source:
+def _sql_source(url, display: str, schema: str | None, path: Path | None = None) -> Source:
     import sqlalchemy as sa
 
     shown = _masked_url(url) if path is None else display
     try:
         engine = sa.create_engine(url)
-        names = sa.inspect(engine).get_table_names(schema=schema)
+        insp = sa.inspect(engine)
+        if schema is not None and schema not in insp.get_schema_names():
+            # A schema is an identifier from the user: only one the database lists is used.
+            schemas = ", ".join(map(repr, insp.get_schema_names()))
+            engine.dispose()
+            msg = f"the database has no schema {schema!r}; its schemas are: {schemas}"
+            return Source(
+                "sql", shown, [], _none, problems=[file_problem(shown, "missing_table", msg)]
+            )
+        names = insp.get_table_names(schema=schema)
     except Exception as exc:
         return Source(
             "sql",
@@ -325,7 +399,13 @@ def _sql_source(url: str, display: str, schema: str | None, path: Path | None = 
         info.update({"path": display, "sha256": sha, "bytes": size})
 
     def reader(name: str) -> RawTable:
-        return read_sql(engine, name, schema=schema, db_source=shown, name=name, info=info)
+        try:
+            return read_sql(engine, name, schema=schema, db_source=shown, name=name, info=info)
+        except (sa.exc.SQLAlchemyError, ValueError) as exc:
+            problem = file_problem(
+                f"{shown}#{name}", "unreadable_file", f"cannot read table {name!r}: {exc}"
+            )
+            return RawTable(name, f"{shown}#{name}", pd.DataFrame(), [], info, [problem])
 
     flat = names[0] if len(names) == 1 else None
     return Source("sql", shown, list(names), reader, flat, info=info, closers=[engine.dispose])

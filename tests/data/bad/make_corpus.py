@@ -568,6 +568,265 @@ def main() -> None:
         {"invoices.csv": ["invoice_id,customer_id,invoice_date,due_date,amount,currency"]},
     )
     folder("ledger_none", {"readme.md": ["nothing here"]})
+    more_cases()
+
+
+def _workbook_bytes(sheets: dict[str, list[list]], merged: dict[str, list[str]] | None = None):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        for ref in (merged or {}).get(title, []):
+            ws.merge_cells(ref)
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _patched_workbook(name: str, data: bytes, member: str, old: bytes, new: bytes) -> None:
+    """Save a workbook with one part edited (what openpyxl cannot write: cached formula values)."""
+    import zipfile
+
+    path = HERE / name
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as z:
+        members = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    members = [(n, d.replace(old, new) if n == member else d) for n, d in members]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members:
+            z.writestr(zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0)), d, zipfile.ZIP_DEFLATED)
+    _fix_zip_times(path)
+
+
+def _parquet(name: str, columns: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), HERE / name, compression="snappy")
+
+
+def more_cases() -> None:
+    """Cases added for hostile and broken input (issue 9)."""
+    import pyarrow as pa
+
+    header = FLAT.split(",")[:6]
+    day, due = dt.date(2024, 1, 5), dt.date(2024, 2, 4)
+    # ------------------------------------------------------------ workbooks
+    # Merged title cells over the real header, as finance exports have them.
+    data = _workbook_bytes(
+        {
+            "AR": [
+                ["Document", None, "Dates", None, "Money", None],
+                header,
+                ["A1", "C1", day, due, 10, "USD"],
+            ]
+        },
+        merged={"AR": ["A1:B1", "C1:D1", "E1:F1"]},
+    )
+    _patched_workbook("excel_merged_header.xlsx", data, "", b"", b"")  # as saved
+    # Formulas: openpyxl writes no cached value; Excel would. E2 gets one, E3 keeps none.
+    data = _workbook_bytes(
+        {
+            "AR": [
+                header,
+                ["A1", "C1", day, due, "=10+5.5", "USD"],
+                ["A2", "C1", day, due, "=SUM(E2:E2)", "USD"],
+                ["A3", "C1", day, due, 7, "USD"],
+            ]
+        }
+    )
+    _patched_workbook(
+        "excel_formulas.xlsx",
+        data,
+        "xl/worksheets/sheet1.xml",
+        b"<f>10+5.5</f><v />",
+        b"<f>10+5.5</f><v>15.5</v>",
+    )
+    data = _workbook_bytes(
+        {
+            "AR": [
+                header,
+                [1234567890123450, "C1", day, due, 10, "USD"],
+                ["1234567890123456", "C1", day, due, 20, "USD"],
+                [123456789012345, "C1", day, due, 30, "USD"],
+            ]
+        }
+    )
+    # Excel keeps 15 significant digits and saves a typed 16-digit id as 1.23456789012345E+15.
+    _patched_workbook(
+        "excel_16_digit_ids.xlsx",
+        data,
+        "xl/worksheets/sheet1.xml",
+        b"<v>1234567890123450</v>",
+        b"<v>1.23456789012345E+15</v>",
+    )
+    workbook(
+        "excel_duplicate_header.xlsx",
+        {"AR": [[*header, "amount"], ["A1", "C1", day, due, 10, "USD", 10]]},
+    )
+    workbook("excel_empty_sheet.xlsx", {"Sheet1": [], "Other": [header]})
+    good = (HERE / "excel_totals.xlsx").read_bytes()
+    raw("truncated.xlsx", good[: len(good) // 2])
+    # ------------------------------------------------------------ parquet
+    _parquet(
+        "parquet_float_ids.parquet",
+        {
+            "invoice_id": pa.array([1.0, 2.5, 3.0], pa.float64()),
+            "customer_id": ["C1", "C1", "C2"],
+            "invoice_date": pa.array([day, day, day], pa.date32()),
+            "due_date": pa.array([due, due, due], pa.date32()),
+            "amount": pa.array([0.1, 19.99, 0.125], pa.float64()),
+            "currency": ["USD", "USD", "USD"],
+        },
+    )
+    _parquet(
+        "parquet_typed.parquet",
+        {
+            "invoice_id": ["A1", "A2", "A3"],
+            "customer_id": pa.array([7, 7, 8], pa.int64()),
+            "invoice_date": pa.array(
+                [dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 6, 12), dt.datetime(2024, 1, 7)],
+                pa.timestamp("ms"),
+            ),
+            "due_date": pa.array([due, due, dt.date(2024, 1, 1)], pa.date32()),
+            "amount": pa.array(["10.50", "20.00", "3.00"]).cast(pa.decimal128(12, 2)),
+            "currency": ["EUR", "EUR", "EUR"],
+        },
+    )
+    _parquet("parquet_no_rows.parquet", {c: pa.array([], pa.string()) for c in header})
+    tmp = HERE / "parquet_typed.parquet"
+    raw("truncated.parquet", tmp.read_bytes()[:-40])
+    # ------------------------------------------------------------ text
+    text(
+        "truncated.csv",
+        [FLAT, "A1,C1,2024-01-05,2024-02-04,10.00,USD,", "A2,C1,2024-01-05,2024-02-04,20.00,US"],
+    )
+    (HERE / "truncated.csv").write_bytes((HERE / "truncated.csv").read_bytes() + b"A3,C1,2024-01")
+    text(
+        "unterminated_quote.csv",
+        [
+            FLAT,
+            "A1,C1,2024-01-05,2024-02-04,10.00,USD,",
+            'A2,"C1,2024-01-05,2024-02-04,20.00,USD,',
+            "A3,C1,2024-01-05,2024-02-04,30.00,USD,",
+        ],
+    )
+    (HERE / "utf16be_bom.csv").write_bytes(
+        b"\xfe\xff"
+        + "\n".join(
+            [
+                FLAT,
+                "A1,C1,2024-01-05,2024-02-04,10.00,CHF,",
+                "A2,Zürich AG,2024-01-05,2024-02-04,5,CHF,",
+                "",
+            ]
+        ).encode("utf-16-be")
+    )
+    raw(
+        "mixed_encoding.csv",
+        (FLAT + "\n").encode()
+        + "A1,Café Noir,2024-01-05,2024-02-04,10.00,EUR,\n".encode()
+        + "A2,Café Noir,2024-01-05,2024-02-04,20.00,EUR,\n".encode("cp1252"),
+    )
+    raw(
+        "nul_bytes.csv",
+        (FLAT + "\n").encode()
+        + b"A1,C1,2024-01-05,2024-02-04,10.00,USD,\n"
+        + b"A2\x00,C1,2024-01-05,2024-02-04,20.00,USD,\n"
+        + b"A3,C1,2024-01-05,2024-02-04,3\x000.00,USD,\n",
+    )
+    text(
+        "decimal_comma_quoted.csv",
+        [
+            FLAT,
+            'A1,C1,2024-01-05,2024-02-04,"12,50",EUR,',
+            'A2,C1,2024-01-05,2024-02-04,"1.234,56",EUR,',
+            "A3,C1,2024-01-05,2024-02-04,7,EUR,",
+        ],
+    )
+    text(
+        "trailing_delimiters.csv",
+        [
+            FLAT + ",,",
+            "A1,C1,2024-01-05,2024-02-04,10.00,USD,,,",
+            "A2,C1,2024-01-05,2024-02-04,1,USD,,,",
+        ],
+    )
+    text(
+        "ids_16_digits.csv",
+        [
+            FLAT,
+            "1234567890123456,C1,2024-01-05,2024-02-04,10.00,USD,",
+            "1234567890123457,C1,2024-01-05,2024-02-04,10.00,USD,",
+            "1.23456789012346E+15,C1,2024-01-05,2024-02-04,10.00,USD,",
+        ],
+    )
+    text(
+        "totals_rows_subtotals.csv",
+        [
+            FLAT,
+            "A1,C1,2024-01-05,2024-02-04,10.00,USD,",
+            "Subtotal for C1,,,,10.00,USD,",
+            "A2,C2,2024-01-05,2024-02-04,5.00,USD,",
+            # Could be a customer called "Subtotal C2": a document with missing values.
+            "Subtotal C2,,,,5.00,USD,",
+            "Sub-total:,,,,15.00,USD,",
+            ",,,,15.00,USD,Total receivables",
+        ],
+    )
+    # ------------------------------------------------------------ several files of one table
+    inv = "invoice_id,customer_id,invoice_date,due_date,amount,currency"
+    folder(
+        "parts_overlap",
+        {
+            # Two monthly exports sharing the last days of January.
+            "invoices_2024-01.csv": [
+                inv,
+                "I1,C1,2024-01-05,2024-02-04,10.00,USD",
+                "I2,C1,2024-01-29,2024-02-28,20.00,USD",
+                "I3,C2,2024-01-30,2024-02-29,30.00,USD",
+            ],
+            "invoices_2024-02.csv": [
+                inv,
+                "I2,C1,2024-01-29,2024-02-28,20.00,USD",
+                "I3,C2,2024-01-30,2024-02-29,31.00,USD",
+                "I4,C2,2024-02-02,2024-03-03,40.00,USD",
+            ],
+        },
+    )
+    folder(
+        "parts_same_file_twice",
+        {
+            "invoices.csv": [
+                inv,
+                "I1,C1,2024-01-05,2024-02-04,10.00,USD",
+                "I2,C1,2024-01-06,x,5,USD",
+            ],
+            "invoices_copy.csv": [
+                inv,
+                "I1,C1,2024-01-05,2024-02-04,10.00,USD",
+                "I2,C1,2024-01-06,x,5,USD",
+            ],
+        },
+    )
+    folder(
+        "parts_header_mismatch",
+        {
+            "invoices_a.csv": [inv, "I1,C1,2024-01-05,2024-02-04,10.00,USD"],
+            "invoices_b.csv": [
+                "invoice_id,customer_id,invoice_date,amount,currency",
+                "I2,C1,2024-01-05,10.00,USD",
+            ],
+        },
+    )
 
 
 if __name__ == "__main__":
