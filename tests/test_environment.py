@@ -97,6 +97,23 @@ def test_environment_yml_has_the_same_version_floors_as_pyproject():
     )
 
 
+# Known advisories of the dashboard server's stack and the first versions without them.
+ADVISORY_FLOORS = {
+    "voila": ("0.5.6", "CVE-2024-30265, path traversal through the template static handler"),
+    "jupyter-server": ("2.21.0", "GHSA-fcw5-x6j4-ccmp (fixed 2.20.0), GHSA-c3mw-737p-c7g2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVISORY_FLOORS))
+def test_version_floors_exclude_known_advisories(name):
+    from importlib.metadata import version
+
+    fixed, advisory = ADVISORY_FLOORS[name]
+    floor = pyproject_floors().get(name)
+    assert floor is not None and floor >= Version(fixed), f"{name} floor must exclude {advisory}"
+    assert Version(version(name)) >= Version(fixed), f"installed {name} has {advisory}"
+
+
 def test_environment_yml_uses_conda_forge_and_installs_the_project_with_pip():
     env = conda_environment()
     assert "conda-forge" in env["channels"]
