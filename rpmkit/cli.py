@@ -237,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     from rpmkit.cli_sim import add_parsers as add_sim_parsers
 
     add_sim_parsers(sub, _add_source_options, _add_format)
+    from rpmkit.cli_forecast import add_parsers as add_forecast_parsers
+
+    add_forecast_parsers(sub, _add_source_options, _add_format)
+    from rpmkit.cli_cashapp import add_parsers as add_cashapp_parsers
+
+    add_cashapp_parsers(sub, _add_source_options, _add_format)
 
     p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
     p.add_argument("--port", type=int, default=8866, help="port (8866)")
