@@ -6,6 +6,7 @@ module, all re-exported here so callers write ``rpmkit.plots.name``.
 """
 
 from rpmkit.plots.behaviour import decomposition_panels, payment_trend_lines, slope_intervals
+from rpmkit.plots.cashapp import dispute_pareto, rate_bars, threshold_curve
 from rpmkit.plots.cohorts import cohort_heatmap, vintage_heatmap, vintage_lines
 from rpmkit.plots.core import (
     BUCKET_COLOURS,
@@ -23,11 +24,18 @@ from rpmkit.plots.core import (
     segment_colour,
     side_by_side,
 )
+from rpmkit.plots.forecast import backtest_lines, forecast_bands, outlook_figure
 from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
 from rpmkit.plots.sim import band_figure
 from rpmkit.plots.survival import hazard_forest, km_curves
 
 __all__ = [
+    "backtest_lines",
+    "forecast_bands",
+    "outlook_figure",
+    "dispute_pareto",
+    "rate_bars",
+    "threshold_curve",
     "band_figure",
     "hazard_forest",
     "km_curves",

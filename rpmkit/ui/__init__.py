@@ -4,33 +4,48 @@ An app is an ``ipywidgets.VBox`` whose callbacks read only its own controls,
 call :mod:`rpmkit`, and redraw ``FigureWidget`` charts made by
 :mod:`rpmkit.plots`. Bad input shows a friendly message in the app; the detail
 goes to the ``rpmkit.ui`` logger.
+
+Names are imported when first used: each dashboard's kernel loads its own app
+(and what it needs), not every app's models and dependencies, which keeps the
+kernels of a shared server smaller and quicker to start.
 """
 
-from rpmkit.ui.behaviour import PaymentBehaviourApp
-from rpmkit.ui.charts import ChartSlot, figure_widget, refresh_figure
-from rpmkit.ui.dashboard import ARDashboardApp
-from rpmkit.ui.download import DownloadLinks
-from rpmkit.ui.format import format_days, format_money, format_percent, html_table
-from rpmkit.ui.index import AppIndex
-from rpmkit.ui.quality import DataQualityApp
-from rpmkit.ui.tile import KpiTile
-from rpmkit.ui.widgets import MethodNote, Notice, TableView
+from __future__ import annotations
 
-__all__ = [
-    "ARDashboardApp",
-    "AppIndex",
-    "ChartSlot",
-    "DataQualityApp",
-    "DownloadLinks",
-    "KpiTile",
-    "MethodNote",
-    "Notice",
-    "PaymentBehaviourApp",
-    "TableView",
-    "figure_widget",
-    "format_days",
-    "format_money",
-    "format_percent",
-    "html_table",
-    "refresh_figure",
-]
+import importlib
+
+_WHERE = {
+    "ARDashboardApp": "dashboard",
+    "AppIndex": "index",
+    "CashApplicationApp": "cashapp",
+    "CashForecastApp": "forecast",
+    "ChartSlot": "charts",
+    "DataQualityApp": "quality",
+    "DownloadLinks": "download",
+    "KpiTile": "tile",
+    "MethodNote": "widgets",
+    "Notice": "widgets",
+    "PaymentBehaviourApp": "behaviour",
+    "TableView": "widgets",
+    "figure_widget": "charts",
+    "format_days": "format",
+    "format_money": "format",
+    "format_percent": "format",
+    "html_table": "format",
+    "refresh_figure": "charts",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rpmkit.ui' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"rpmkit.ui.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
