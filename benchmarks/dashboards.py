@@ -1,0 +1,186 @@
+"""Dashboards benchmark: time from opening an app to its first chart, two servers side by side.
+
+Two Voila servers run the repo's configuration on loopback at the same time:
+
+- ``served``: as shipped — plotly's widget front end comes once per page from the
+  template's static folder, started with the page (``rpmkit.ui.charts``);
+- ``inline``: plotly's default — the 5 MB front end inside every chart's widget state,
+  and the ``jupyterlab-plotly`` extension loaded (``RPMKIT_PLOTLY_INLINE=1``, no
+  extension denylist): what the apps did before.
+
+Debian's Chromium (through Playwright) opens each app on one server, then the other,
+in alternation, each time in a fresh browser context (a cold cache, the worst case), and
+waits for the first drawn chart. Between openings it waits for the server's preheated
+kernel to be replaced, so every opening finds one. The figure to read is the ratio; the
+absolute times depend on what else the machine runs.
+
+Usage::
+
+    python benchmarks/dashboards.py [--rounds 3] [--apps 02_ar_dashboard ...]
+    python benchmarks/dashboards.py --write-docs   # also update docs/performance.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import OUTPUT, ROOT, machine
+
+APPS = ("01_data_quality", "02_ar_dashboard", "03_payment_behaviour")
+READY = ".js-plotly-plot .main-svg"
+CHROMIUM = os.environ.get("RPMKIT_CHROMIUM", "/usr/bin/chromium")
+SETTLE_S = 25  # a used preheated kernel is replaced (fill_delay + running the notebook)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(name: str, extra_env: dict[str, str], extra_args: list[str]):
+    from rpmkit.config import voila_environment
+
+    env = voila_environment()
+    env.update(extra_env)
+    port = _port()
+    voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    log = (OUTPUT / f"dashboards-{name}.log").open("w")
+    process = subprocess.Popen(
+        [
+            voila,
+            "notebooks/",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            f"--Voila.config_file_paths={ROOT}",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"voila ({name}) did not start; see {log.name}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _first_chart(browser, url: str, app: str) -> float:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        start = time.monotonic()
+        page.goto(f"{url}/voila/render/{app}.ipynb", timeout=120_000)
+        page.wait_for_selector(READY, state="attached", timeout=120_000)
+        return time.monotonic() - start
+    finally:
+        context.close()
+
+
+def measure(apps: list[str], rounds: int) -> pd.DataFrame:
+    from playwright.sync_api import sync_playwright
+
+    servers = {
+        "served": _start("served", {}, []),
+        "inline": _start(
+            "inline",
+            {"RPMKIT_PLOTLY_INLINE": "1"},
+            ["--VoilaConfiguration.extension_denylist=[]"],
+        ),
+    }
+    times: dict[tuple[str, str], list[float]] = {}
+    try:
+        time.sleep(SETTLE_S * 2)  # both pools preheated (every notebook once)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            for r in range(rounds):
+                for app in apps:
+                    # alternate which server goes first, so neither always meets a busier machine
+                    order = list(servers.items())[:: 1 if r % 2 == 0 else -1]
+                    for name, (_, url) in order:
+                        seconds = _first_chart(browser, url, app)
+                        times.setdefault((app, name), []).append(seconds)
+                        print(f"round {r + 1} {app:<22} {name:<7} {seconds:5.2f} s", flush=True)
+                        time.sleep(SETTLE_S)
+            browser.close()
+    finally:
+        for process, _ in servers.values():
+            _stop(process)
+    rows = []
+    for app in apps:
+        served, inline = times[(app, "served")], times[(app, "inline")]
+        rows.append(
+            {
+                "app": app,
+                "openings": len(served),
+                "served_median_s": round(statistics.median(served), 2),
+                "served_best_s": round(min(served), 2),
+                "inline_median_s": round(statistics.median(inline), 2),
+                "inline_best_s": round(min(inline), 2),
+                "ratio": round(statistics.median(served) / statistics.median(inline), 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apps", nargs="*", default=list(APPS))
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        print(f"no Chromium at {CHROMIUM} (set RPMKIT_CHROMIUM)", file=sys.stderr)
+        return 2
+    table = measure(args.apps, args.rounds)
+    print(table.to_string(index=False))
+    if args.write_docs:
+        from benchmarks_docs import write_section
+
+        write_section(
+            "dashboards",
+            table,
+            machine(),
+            "python benchmarks/dashboards.py --write-docs",
+            notes=(
+                "`served`: as shipped. `inline`: plotly's default front end in every chart "
+                "and the jupyterlab-plotly extension loaded, as before. Fresh browser "
+                "context (cold cache) per opening; ratio = served / inline medians."
+            ),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
