@@ -237,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rpmkit.cli_sim import add_parsers as add_sim_parsers
 
     add_sim_parsers(sub, _add_source_options, _add_format)
+    from rpmkit.cli_risk import add_parsers as add_risk_parsers
+
+    add_risk_parsers(sub, _add_source_options, _add_format)
     from rpmkit.cli_forecast import add_parsers as add_forecast_parsers
 
     add_forecast_parsers(sub, _add_source_options, _add_format)

@@ -25,11 +25,25 @@ from rpmkit.plots.core import (
     side_by_side,
 )
 from rpmkit.plots.forecast import backtest_lines, forecast_bands, outlook_figure
+from rpmkit.plots.risk import (
+    grade_bars,
+    model_quality,
+    strategy_curves,
+    worklist_bars,
+    worklist_curve,
+    worklist_view,
+)
 from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
 from rpmkit.plots.sim import band_figure
 from rpmkit.plots.survival import hazard_forest, km_curves
 
 __all__ = [
+    "grade_bars",
+    "model_quality",
+    "strategy_curves",
+    "worklist_bars",
+    "worklist_curve",
+    "worklist_view",
     "backtest_lines",
     "forecast_bands",
     "outlook_figure",

@@ -20,6 +20,7 @@ _WHERE = {
     "CashApplicationApp": "cashapp",
     "CashForecastApp": "forecast",
     "ChartSlot": "charts",
+    "CreditRiskApp": "risk",
     "DataQualityApp": "quality",
     "DownloadLinks": "download",
     "KpiTile": "tile",
