@@ -292,6 +292,29 @@ def _growth(v: _View, window_days: int) -> float:
     return float(np.clip((n1 / n0) ** (365.25 / window_days) - 1.0, -0.9, 5.0)) if n0 else 0.0
 
 
+def _seasonality(v: _View, growth: float, window_days: int) -> tuple[float, ...] | None:
+    """Month-of-year factors of the invoice rate (mean 1) from two full windows of history.
+
+    Invoices per day of each calendar month over the ``2 × window_days``
+    before ``as_of``, with the growth taken out, over their mean; None with
+    less history (one year cannot tell growth from seasonality)."""
+    b = v.b
+    if window_days < 365 or v.as_day - int(b.inv_day.min()) + 1 < 2 * window_days:
+        return None
+    lo = v.as_day - 2 * window_days
+    days = np.arange(lo + 1, v.as_day + 1)
+    month = (np.datetime64("1970-01-01", "D") + days).astype("datetime64[M]").astype(int) % 12
+    sel = (b.inv_day > lo) & (b.inv_day <= v.as_day)
+    inv_month = (np.datetime64("1970-01-01", "D") + b.inv_day[sel]).astype("datetime64[M]")
+    counts = np.bincount(inv_month.astype(int) % 12, minlength=12).astype(float)
+    trend = (1.0 + growth) ** ((days - v.as_day) / 365.25)
+    exposure = np.bincount(month, weights=trend, minlength=12)  # growth-adjusted days
+    if (counts == 0).any():
+        return None
+    rate = counts / exposure
+    return tuple(float(round(x, 4)) for x in rate / rate.mean())
+
+
 def _write_off_age(v: _View, base: Collections) -> Collections:
     """The base's collections with ``write_off_after_days`` set to the median observed age.
 
@@ -417,6 +440,7 @@ def calibrate(
     base: Scenario | None = None,
     growth: float | str = "auto",
     window_days: int = WINDOW_DAYS,
+    seasonality: tuple[float, ...] | str | None = "auto",
 ) -> Scenario:
     """A :class:`Scenario` starting the day after ``as_of``, calibrated on the ledger's history.
 
@@ -437,13 +461,19 @@ def calibrate(
         response scale and, when the ledger has no disputes, the dispute
         settings. Default: ``Scenario()`` (``scenarios/baseline.yaml``).
     growth
-        Annual growth of the invoice rate, applied from the middle of the
-        history window to the middle of the horizon. ``"auto"``: invoices of
+        Annual growth of the invoice rate, from the middle of the history
+        window on: it lifts the window's rate to the start of the horizon and
+        becomes every segment's ``growth_per_year``. ``"auto"``: invoices of
         the last ``window_days`` over those of the window before, when the
         ledger covers both, else 0 (one year of history cannot tell growth
         from seasonality; pass a planned figure then).
     window_days
         Days of history before ``as_of`` used for sales and behaviour.
+    seasonality
+        12 month-of-year factors for every segment's ``seasonality``, None for
+        none, or ``"auto"``: estimated, pooled over segments, from invoices
+        per day of each calendar month over the two windows before ``as_of``
+        with the growth taken out (None when the ledger covers less).
 
     Returns
     -------
@@ -461,8 +491,10 @@ def calibrate(
     v = _view(ledger, as_of, by, window_days)
     if growth == "auto":
         growth = _growth(v, window_days)
-    shift_years = (window_days / 2 + horizon_days / 2) / 365.25
-    lift = (1.0 + float(growth)) ** shift_years
+    growth = float(growth)
+    season = _seasonality(v, growth, window_days) if seasonality == "auto" else seasonality
+    # the window's rate is that of its middle: lifted to the start, growing from there
+    lift = (1.0 + growth) ** (window_days / 2 / 365.25)
     sales, payers = [], []
     share = _due_date_share(v)
     for name, row in summary.iterrows():
@@ -474,6 +506,8 @@ def calibrate(
                 amount_mean=float(row["amount_mean"]),
                 amount_sigma=float(row["amount_sigma"]),
                 terms=str(row["terms"]),
+                growth_per_year=growth,
+                seasonality=None if season is None else tuple(season),
             )
         )
         payers.append(
@@ -613,12 +647,13 @@ def replay_backtest(
     by: str | None = "segment",
     base: Scenario | None = None,
     growth: float | str = "auto",
+    seasonality: tuple[float, ...] | str | None = "auto",
 ) -> BacktestResult:
     """Calibrate on the history to ``split_date``, simulate what follows, compare with the ledger.
 
     The simulation starts on the day after ``split_date`` from the ledger's
     open items then (:func:`opening_balance`) under the calibrated scenario
-    (:func:`calibrate` with ``base`` and ``growth``), for ``horizon_days`` or
+    (:func:`calibrate` with ``base``, ``growth`` and ``seasonality``), for ``horizon_days`` or
     up to the ledger's last document date if sooner; ``replications``
     replications run one after the other with :class:`~rpmkit.sim.Model`.
     Only whole calendar months are compared. ``seed`` replaces the
@@ -629,7 +664,9 @@ def replay_backtest(
     days = int(min(horizon_days, (last - split).days))
     if days < 28:
         raise ValueError(f"the ledger ends {last.date()}: less than a month after the split")
-    scenario = calibrate(ledger, split, horizon_days=days, by=by, base=base, growth=growth)
+    scenario = calibrate(
+        ledger, split, horizon_days=days, by=by, base=base, growth=growth, seasonality=seasonality
+    )
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     opening = opening_balance(ledger, split, by=by)

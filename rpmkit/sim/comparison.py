@@ -234,6 +234,7 @@ def compare(
     scheduler: str | None = None,
     processes: int | None = None,
     progress: Progress = True,
+    opening: pd.DataFrame | None = None,
 ) -> Comparison:
     """Run ``base`` and ``other`` under common random numbers and compare them.
 
@@ -242,7 +243,9 @@ def compare(
     streams). All replications go to one pool (or one Dask client), so the two
     scenarios progress together. ``independent=True`` also runs ``other`` with
     ``seed + 1`` to measure the variance of an unpaired difference. The other
-    arguments are those of :class:`~rpmkit.sim.runner.Runner`.
+    arguments are those of :class:`~rpmkit.sim.runner.Runner` (``opening``: the
+    invoices open at the start, the same for both scenarios, e.g.
+    :func:`~rpmkit.sim.calibrate.opening_balance` of the ledger calibrated on).
     """
     for name, s in (("base", base), ("other", other)):
         if not isinstance(s, Scenario):
@@ -261,6 +264,7 @@ def compare(
         scenarios,
         tasks,
         rule=rule,
+        opening=opening,
         client=client,
         scheduler=scheduler,
         processes=processes,

@@ -30,7 +30,10 @@ import pandas as pd
 import simpy
 from simpy.events import Timeout
 
+from rpmkit.sim import fastpath
 from rpmkit.sim import records as rec
+from rpmkit.sim.fastpath import accelerate
+from rpmkit.sim.interactions import Interactions
 from rpmkit.sim.orders import Orders, draw_orders
 from rpmkit.sim.params import Scenario
 from rpmkit.sim.policies import Rule, get_rule
@@ -44,21 +47,7 @@ INF = math.inf
 _EPS = 1e-9
 
 
-def accelerate(pay: float, now: float, uplift: float, days: float) -> float:
-    """The payment time after a step at ``now`` speeding the payer's clock (module docstring).
-
-    >>> accelerate(40.0, 30.0, 1.0, 10.0), accelerate(60.0, 30.0, 1.0, 10.0)
-    (35.0, 50.0)
-    """
-    if pay <= now or uplift <= 0.0:
-        return pay
-    rest = pay - now
-    if rest <= (1.0 + uplift) * days:
-        return now + rest / (1.0 + uplift)
-    return pay - uplift * days
-
-
-class Model:
+class Model(Interactions):
     """One replication of a :class:`~rpmkit.sim.params.Scenario`.
 
     Parameters
@@ -90,6 +79,10 @@ class Model:
     >>> result.ledger.check()
     """
 
+    presettle = True
+    """Settle what nothing can interact with before the loop (:mod:`rpmkit.sim.fastpath`);
+    False sends every invoice through the event loop (the reference it is tested against)."""
+
     def __init__(
         self,
         scenario: Scenario,
@@ -115,20 +108,30 @@ class Model:
         o = draw_orders(s, streams, self.opening)
         self._setup(o, streams)
         env = self.env
-        for i in range(o.n_opening):
-            # steps that fell due before the start are history, not re-sent
-            self._set_dunning(i, -_EPS)
-            self._issue(i, float(o.issue[i]))
-        if s.credit.limit_days_of_sales is None and s.credit.hold_days_past_due is None:
+        walked = None
+        no_credit = s.credit.limit_days_of_sales is None and s.credit.hold_days_past_due is None
+        if no_credit and self.presettle:
             # Without a credit policy nothing at an order's arrival depends on
-            # the state of the book: one event a day invoices that day's orders
-            # at their pre-drawn times, and each order's next event is its
-            # first milestone (a heap of all orders at once would be slower).
+            # the state of the book: the orders nothing can interact with are
+            # settled before the loop (rpmkit.sim.fastpath); one event a day
+            # arms that day's other orders at their first interacting
+            # milestone (a heap of all orders at once would be slower).
+            walked = fastpath.presettle(s, o, calls=self.centre is not None)
+            self._next = self._walk
+            self._enter(walked)
+            slow = np.flatnonzero(walked.slow)
+            for i in slow[slow < o.n_opening].tolist():
+                self._arm(i)
+            new = slow[slow >= o.n_opening]
             days = np.arange(0, s.horizon_days + 1)
-            new = o.issue[o.n_opening :]
-            self.batches = (o.n_opening + np.searchsorted(new, days, side="left")).tolist()
+            self.batch_rows = new.tolist()
+            self.batches = np.searchsorted(o.issue[new], days, side="left").tolist()
             self._batch(0)
         else:
+            for i in range(o.n_opening):
+                # steps that fell due before the start are history, not re-sent
+                self._set_dunning(i, -_EPS)
+                self._issue(i, float(o.issue[i]))
             self._arrive(o.n_opening)
         horizon = float(s.horizon_days)
         steps = 0
@@ -142,6 +145,7 @@ class Model:
             self.replication,
             o,
             self.log,
+            extra=walked.records if walked is not None else None,
             sim_events=steps,
             sim_seconds=sim_seconds,
         )
@@ -150,6 +154,8 @@ class Model:
         s = self.scenario
         self.env = simpy.Environment()
         self._on_wake = self._wake  # one bound method for every wake-up
+        self._next = self._arm  # what follows a call or a resolution
+        self.horizon = float(s.horizon_days)
         self.o = o
         self.log: list[tuple] = []
         self.issue_t = o.issue.tolist()
@@ -169,6 +175,7 @@ class Model:
         self.cust_open = [0] * len(o.customer_segment)
         self.cust_overdue = [0] * len(o.customer_segment)
         self.limit = o.customer_limit.tolist()
+        self.risk = o.segment_risk[o.segment].tolist()
         self.step_day = [float(d.day) for d in s.dunning]
         self.n_steps = len(s.dunning)
         c, cr = s.collections, s.credit
@@ -202,6 +209,7 @@ class Model:
                 self._call_start,
                 self._call_done,
                 lambda i, k: self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(k), 0.0)),
+                self._call_item,
             )
 
     # ------------------------------------------------------------- arrivals
@@ -217,11 +225,21 @@ class Model:
 
     def _on_batch(self, event) -> None:
         day = int(round(self.env.now))
-        issue_t, issue = self.issue_t, self._issue
+        rows, arm = self.batch_rows, self._arm
         for j in range(self.batches[day], self.batches[day + 1]):
-            issue(j, issue_t[j])
+            arm(rows[j])
         if day + 1 < len(self.batches) - 1:
             self._batch(day + 1)
+
+    def _enter(self, walked: fastpath.Presettled) -> None:
+        """Take the state the walk left: every order issued, the early ones settled."""
+        o = self.o
+        self.settled = walked.settled.tolist()
+        self.open = np.where(walked.settled, 0, o.amount).tolist()
+        self.pay = walked.pay.tolist()
+        self.step = walked.step.tolist()
+        day = np.array(self.step_day + [INF])
+        self.dun_at = (o.due + day[walked.step]).tolist()
 
     def _on_arrival(self, event) -> None:
         j = event._value
@@ -285,6 +303,44 @@ class Model:
         now = env.now
         Timeout(env, t - now if t > now else 0.0, (i, v)).callbacks.append(self._on_wake)
 
+    def _walk(self, i: int) -> None:
+        """:func:`~rpmkit.sim.fastpath.presettle` for one invoice, from now (no credit policy).
+
+        Letters and emails before the next interacting milestone are sent and
+        an early payment is recorded at its time without waking the invoice:
+        nothing can touch it in between (a waiting call would, so then it is
+        only armed)."""
+        centre = self.centre
+        if centre is not None and i in centre:
+            self._arm(i)
+            return
+        steps, now = self.scenario.dunning, self.env.now
+        pay, k = self.pay[i], self.step[i]
+        while True:
+            t = min(pay, self.dun_at[i], self.admin[i], self.dispute_at[i])
+            if t >= self.horizon:
+                self.pay[i] = pay
+                return
+            if t < now:
+                t = now
+            if pay <= t + _EPS:
+                self._pay(i, t)
+                return
+            if self.dispute_at[i] <= t + _EPS or self.admin[i] <= t + _EPS:
+                break
+            step = steps[k]
+            if step.channel == "call" and centre is not None:
+                break
+            if step.channel != "call":
+                self.log.append((t, rec.DUNNING, i, 0, float(k), 0.0))
+                pay = accelerate(pay, t, step.uplift, step.uplift_days)
+            k += 1
+            self.step[i] = k
+            self.dun_at[i] = self.due[i] + self.step_day[k] if k < self.n_steps else INF
+            now = t
+        self.pay[i] = pay
+        self._arm(i)
+
     def _wake(self, event) -> None:
         i, version = event._value
         if version != self.version[i] or self.settled[i]:
@@ -325,13 +381,6 @@ class Model:
         self.log.append((now, rec.DUNNING, i, 0, float(k), 0.0))
         self.pay[i] = accelerate(self.pay[i], now, step.uplift, step.uplift_days)
 
-    def _withdraw_call(self, i: int) -> None:
-        """Take a waiting call off the collectors' queue: nothing left to call about."""
-        centre = self.centre
-        if centre is not None and i in centre:
-            step = centre.cancel(i)
-            self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(step), 0.0))
-
     def _escalate(self, i: int) -> None:
         o = self.o
         self._withdraw_call(i)
@@ -342,8 +391,9 @@ class Model:
         self.pay[i] = self.env.now + o.recovery_delay[i] if o.recovered[i] else INF
 
     # ------------------------------------------------------------ settlement
-    def _settle_by(self, i: int, kind: int, amount: int) -> None:
-        now = self.env.now
+    def _settle_by(self, i: int, kind: int, amount: int, now: float | None = None) -> None:
+        if now is None:
+            now = self.env.now
         if amount > 0:
             self.log.append((now, kind, i, amount, 0.0, 0.0))
         self.open[i] -= amount
@@ -354,74 +404,18 @@ class Model:
                 self.cust_overdue[self.customer[i]] -= 1
             self._withdraw_call(i)
 
-    def _pay(self, i: int) -> None:
+    def _pay(self, i: int, now: float | None = None) -> None:
+        """Payment now, or at ``now`` ahead of the clock (see :meth:`_walk`)."""
         o = self.o
+        if now is None:
+            now = self.env.now
         rate = o.discount_rate[i]
         if o.taker[i] and rate > 0:
-            days = math.floor(self.env.now) - math.floor(self.issue_t[i])
+            days = math.floor(now) - math.floor(self.issue_t[i])
             if days <= o.discount_days[i]:
-                self._settle_by(i, rec.DISCOUNT, int(round(self.amount[i] * rate)))
+                self._settle_by(i, rec.DISCOUNT, int(round(self.amount[i] * rate)), now)
         amount = self.open[i]
         if self.escalated[i]:
             fee = int(round(amount * self.scenario.collections.agency_fee_rate))
-            self.log.append((self.env.now, rec.AGENCY_FEE, i, fee, 0.0, 0.0))
-        self._settle_by(i, rec.PAYMENT, amount)
-
-    # --------------------------------------------------------------- disputes
-    def _open_dispute(self, i: int) -> None:
-        self.hold[i] = True
-        self._withdraw_call(i)
-        self.dispute_at[i] = INF
-        self.version[i] += 1
-        self.armed[i] = INF
-        self.log.append((self.env.now, rec.DISPUTE_OPEN, i, self.open[i], 0.0, 0.0))
-        self.env.process(self._dispute_case(i))
-
-    def _dispute_case(self, i: int):
-        work = float(self.o.dispute_work[i])
-        if self.desk is None:
-            yield self.env.timeout(work)
-        else:
-            with self.desk.request() as request:
-                yield request
-                yield self.env.timeout(work)
-        self._resolve(i)
-
-    def _resolve(self, i: int) -> None:
-        now = self.env.now
-        s = self.scenario.disputes
-        upheld = bool(self.o.upheld[i])
-        self.log.append((now, rec.DISPUTE_RESOLVED, i, self.open[i], float(upheld), 0.0))
-        self.hold[i] = False
-        if upheld:
-            credit = self.open[i]
-            if s.credit_fraction < 1.0:
-                credit = int(round(credit * s.credit_fraction))
-            self._settle_by(i, rec.CREDIT_NOTE, credit)
-            if self.settled[i]:
-                return
-        self.pay[i] = max(self.pay[i], now + s.pay_after_resolution_days)
-        # Dunning steps that fell due during the dispute are skipped, not caught up.
-        self._set_dunning(i, now)
-        self._arm(i)
-
-    # ------------------------------------------------------------------ calls
-    def _call_items(self, inv: np.ndarray) -> dict[str, np.ndarray]:
-        o = self.o
-        return {
-            "invoice": inv,
-            "amount": np.fromiter((self.open[i] for i in inv), dtype=np.int64, count=len(inv)),
-            "issued": o.issue[inv],
-            "due": o.due[inv],
-            "risk": o.segment_risk[o.segment[inv]],
-        }
-
-    def _call_start(self, i: int, queued: float, step: int, handling: float) -> None:
-        self.log.append((self.env.now, rec.CALL, i, 0, self.env.now - queued, handling))
-
-    def _call_done(self, i: int, k: int) -> None:
-        if self.settled[i] or self.hold[i]:
-            return
-        step = self.scenario.dunning[k]
-        self.pay[i] = accelerate(self.pay[i], self.env.now, step.uplift, step.uplift_days)
-        self._arm(i)
+            self.log.append((now, rec.AGENCY_FEE, i, fee, 0.0, 0.0))
+        self._settle_by(i, rec.PAYMENT, amount, now)

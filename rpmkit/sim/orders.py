@@ -10,7 +10,8 @@ not a policy later uses it, so two scenarios that differ only in policy see
 the same orders and the same natural payment times (common random numbers).
 
 Draw order within a segment (the contract the draw-for-draw test relies on):
-``arrivals``: count ~ Poisson, then sorted uniform times; ``customers``:
+``arrivals``: count ~ Poisson, then sorted uniform times (mapped through the
+inverse cumulative rate under growth or seasonality); ``customers``:
 integers; ``amounts``: lognormal; ``payment_delay``: standard normals, then
 uniforms for default; ``terms_response``: uniforms; ``discount``: take-up
 uniforms, then timing uniforms; ``dispute``: occurrence uniforms, opening
@@ -101,6 +102,22 @@ def natural_payment_times(
     return np.maximum(base + delay_days, issue)
 
 
+def _arrivals(seg, start: pd.Timestamp, h: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted arrival times of a Poisson process over ``[0, h)`` at the segment's rate.
+
+    A flat rate: count ~ Poisson(rate × h), then sorted uniforms. With growth
+    or seasonality the same two draws (the count's mean is the integrated
+    rate) and each uniform mapped through the inverse of the cumulative rate,
+    piecewise linear by day: a time change that keeps the draws in order."""
+    if seg.growth_per_year == 0.0 and seg.seasonality is None:
+        n = int(rng.poisson(seg.invoices_per_day * h))
+        return np.sort(rng.uniform(0.0, h, n))
+    cum = np.r_[0.0, np.cumsum(seg.daily_rates(start, h))]
+    n = int(rng.poisson(cum[-1]))
+    u = np.sort(rng.uniform(0.0, h, n))
+    return np.minimum(np.interp(u * (cum[-1] / h), cum, np.arange(h + 1.0)), np.nextafter(h, 0))
+
+
 def _customers(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer segment and credit limit (minor units, -1 = none); first row per segment."""
     sizes = np.array([s.customers for s in scenario.sales], dtype=np.int64)
@@ -119,8 +136,8 @@ def _segment_draws(scenario: Scenario, streams: Streams, k: int, first_customer:
     payer = scenario.payer(seg.name)
     h = scenario.horizon_days
     rng = lambda purpose: streams.rng(purpose, seg.name)  # noqa: E731
-    n = int(rng("arrivals").poisson(seg.invoices_per_day * h))
-    issue = np.sort(rng("arrivals").uniform(0.0, h, n))
+    issue = _arrivals(seg, scenario.start_date, h, rng("arrivals"))
+    n = len(issue)
     customer = first_customer + rng("customers").integers(0, seg.customers, n)
     mu = math.log(seg.amount_mean) - seg.amount_sigma**2 / 2
     units = rng("amounts").lognormal(mu, seg.amount_sigma, n)

@@ -79,6 +79,24 @@ def by_expected_value(items: Mapping[str, np.ndarray], now: float) -> np.ndarray
     return -(np.log(amount * keep) + decay * np.asarray(items["due"], dtype=float))
 
 
+def _scalar_keys() -> None:
+    """One-call versions of the built-in rules, ``key(amount, issued, due, queued, risk)``.
+
+    The call centre keys a call with them the moment it is queued, with no
+    array to build; they give the keys of the array rules (up to the last
+    bit of a logarithm). A user's rule is always called on arrays."""
+    decay = math.log(2.0) / EV_HALF_LIFE_DAYS
+    log = math.log
+    fifo.scalar = lambda amount, issued, due, queued, risk: queued
+    by_amount.scalar = lambda amount, issued, due, queued, risk: -float(amount)
+    by_age.scalar = lambda amount, issued, due, queued, risk: due
+    by_expected_value.scalar = lambda amount, issued, due, queued, risk: (
+        -(log(max(float(amount), 1.0) * max(1.0 - risk, 1e-12)) + decay * due)
+    )
+
+
+_scalar_keys()
+
 RULES: dict[str, Rule] = {
     "by_age": by_age,
     "by_amount": by_amount,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
 from rpmkit.sim.params import Collectors
 from rpmkit.sim.policies import Rule
@@ -53,7 +54,7 @@ class CallCentre:
     call for the batch) and join a heap; the collector takes the smallest key,
     ties in queueing order. A call whose invoice is no longer callable
     (settled, disputed, with the agency) is dropped unhandled. An idle
-    collector waits on a shared signal. Outside the shift (``[day, day +
+    collector waits until a call is queued. Outside the shift (``[day, day +
     hours/24)`` of every day) collectors wait for the next shift; a call
     started in the shift is finished.
 
@@ -71,6 +72,9 @@ class CallCentre:
         ``callable_(invoice) -> bool``: is the call still worth making.
     handling
         Draws the next handling time in days.
+    item
+        ``item(invoice) -> (open amount, issue time, due time, risk)``: with it, a
+        built-in rule keys a call when it is queued, without arrays.
     on_start, on_done, on_drop
         Callbacks ``(invoice, queued_time, step, handling)``, ``(invoice, step)``
         and ``(invoice, step)``.
@@ -87,6 +91,7 @@ class CallCentre:
         on_start: Callable[[int, float, int, float], None],
         on_done: Callable[[int, int], None],
         on_drop: Callable[[int, int], None],
+        item: Callable[[int], tuple[int, float, float, float]] | None = None,
     ) -> None:
         self.env = env
         self.shift = collectors.hours_per_day / 24.0
@@ -95,13 +100,16 @@ class CallCentre:
         self.callable = callable_
         self.handling = handling
         self.on_start, self.on_done, self.on_drop = on_start, on_done, on_drop
+        self.item = item
+        # a built-in rule keys each call as it is queued (policies._scalar_keys)
+        self.scalar = getattr(rule, "scalar", None) if item is not None else None
         self.heap: list[tuple[float, int, int, float, int]] = []
         self.incoming: list[tuple[int, float, int, int]] = []
         self.seq = 0
-        self.signal = env.event()
+        self.idle = collectors.count  # collectors waiting for a call
+        self.calling = False  # a wake-up for the idle collectors is scheduled
         self.waiting: dict[int, tuple[int, int]] = {}  # invoice -> (sequence number, step)
-        for _ in range(collectors.count):
-            env.process(self._collector())
+        self._on_free = self._free
 
     def __len__(self) -> int:
         return len(self.heap) + len(self.incoming)
@@ -113,11 +121,19 @@ class CallCentre:
         """Queue a call; False (nothing queued) when the invoice already waits for one."""
         if invoice in self.waiting:
             return False
+        now = self.env.now
         self.waiting[invoice] = (self.seq, step)
-        self.incoming.append((invoice, self.env.now, step, self.seq))
+        if self.scalar is not None:
+            amount, issued, due, risk = self.item(invoice)
+            key = self.scalar(amount, issued, due, now, risk)
+            heapq.heappush(self.heap, (key, self.seq, invoice, now, step))
+        else:
+            self.incoming.append((invoice, now, step, self.seq))
         self.seq += 1
-        if not self.signal.triggered:
-            self.signal.succeed()
+        if self.idle and not self.calling:
+            # the idle collectors look once every call queued at this instant is in
+            self.calling = True
+            Timeout(self.env, 0.0).callbacks.append(self._call_idle)
         return True
 
     def cancel(self, invoice: int) -> int:
@@ -153,22 +169,36 @@ class CallCentre:
             self.on_drop(invoice, step)
         return None
 
-    def _collector(self):
+    def _call_idle(self, event) -> None:
+        self.calling = False
+        while self.idle and (self.heap or self.incoming):
+            self.idle -= 1
+            if not self._serve():
+                return
+
+    def _free(self, event) -> None:
+        """A collector finished a call: report it, then serve the next."""
+        self.on_done(*event._value)
+        self._serve()
+
+    def _serve(self, event=None) -> bool:
+        """One free collector: wait for the shift, take the next call or go idle.
+
+        Callbacks on bare timeouts rather than a process per collector: a
+        process resume costs several times a callback, and idle collectors
+        are woken one per queued call instead of all at once."""
         env = self.env
-        while True:
-            now = env.now
-            day = math.floor(now + _EPS)
-            if self.shift < 1.0 and now - day >= self.shift - _EPS:
-                yield env.timeout(day + 1 - now)
-                continue
-            call = self._next()
-            if call is None:
-                if self.signal.triggered:
-                    self.signal = env.event()
-                yield self.signal
-                continue
-            invoice, queued, step = call
-            handling = self.handling()
-            self.on_start(invoice, queued, step, handling)
-            yield env.timeout(handling)
-            self.on_done(invoice, step)
+        now = env.now
+        day = math.floor(now + _EPS)
+        if self.shift < 1.0 and now - day >= self.shift - _EPS:
+            Timeout(env, day + 1 - now).callbacks.append(self._serve)
+            return True
+        call = self._next()
+        if call is None:
+            self.idle += 1
+            return False
+        invoice, queued, step = call
+        handling = self.handling()
+        self.on_start(invoice, queued, step, handling)
+        Timeout(env, handling, (invoice, step)).callbacks.append(self._on_free)
+        return True

@@ -71,12 +71,15 @@ class Log:
     duration: np.ndarray
 
     @classmethod
-    def from_rows(cls, rows: list[tuple]) -> Log:
-        if not rows:
+    def from_rows(cls, rows: list[tuple], extra: tuple[np.ndarray, ...] | None = None) -> Log:
+        """From the event loop's row tuples and, optionally, columns written before it."""
+        # one 2-D float array: exact for money below 2**53 minor units
+        table = np.array(rows, dtype=float).reshape(len(rows), 6)
+        if extra is not None:
+            table = np.concatenate([table, np.column_stack(extra)])
+        if not len(table):
             z = np.zeros(0)
             return cls(z, z.astype(np.int64), z.astype(np.int64), z.astype(np.int64), z, z)
-        # one 2-D float array: exact for money below 2**53 minor units
-        table = np.array(rows, dtype=float)
         table = table[np.argsort(table[:, 0], kind="stable")]
         t, k, o, a, v, d = table.T
         return cls(
@@ -205,13 +208,14 @@ def build_result(
     o: Orders,
     rows: list[tuple],
     *,
+    extra: tuple[np.ndarray, ...] | None = None,
     sim_events: int,
     sim_seconds: float,
 ) -> SimResult:
     """Assemble the :class:`SimResult` of a run from its records."""
     from rpmkit.sim import outputs
 
-    log = Log.from_rows(rows)
+    log = Log.from_rows(rows, extra)
     start = scenario.start_date
     return SimResult(
         scenario=scenario,

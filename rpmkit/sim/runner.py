@@ -205,7 +205,7 @@ class RunResult:
     kpis
         One row per replication, the :data:`KPIS` (also as ``kpis_``).
     runs
-        One row per replication: ``sim_events``, ``sim_seconds``, ``seconds``,
+        One row per replication: ``sim_events``, ``sim_seconds``, ``seconds``, ``cpu_seconds``,
         ``littles_law_error`` (:func:`rpmkit.sim.littles_law`, window without
         the first and last quarter of the horizon).
     ledger
@@ -323,6 +323,7 @@ class RunResult:
             "wall_seconds": self.wall_seconds,
             "replication_seconds_total": float(r["seconds"].sum()),
             "sim_seconds_total": float(r["sim_seconds"].sum()),
+            "cpu_seconds_total": float(r["cpu_seconds"].sum()) if "cpu_seconds" in r else math.nan,
             "sim_events_total": float(r["sim_events"].sum()),
         }
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from rpmkit.sim.policies import RULES
 from rpmkit.synth.specs import check_number, fail, parse_terms
 
@@ -66,6 +69,15 @@ class SegmentSales:
     terms
         Terms code of the segment's invoices: ``NETn`` or ``p/d NETn`` (a
         discount of p % when paid within d days of the invoice date).
+    growth_per_year
+        Growth of the order rate, a fraction per year in ``[-0.9, 10]``
+        (0.1 = 10 % a year, compounded daily): ``invoices_per_day`` is the
+        rate at the start and day ``d`` runs at ``(1 + growth)^(d / 365.25)``
+        times it. Default 0.
+    seasonality
+        ``None`` (default: no seasonality) or 12 factors, January to
+        December, each in ``(0, 10]``, multiplying the rate in that calendar
+        month (used as given: factors averaging 1 keep the yearly volume).
     """
 
     name: str
@@ -74,6 +86,8 @@ class SegmentSales:
     amount_mean: float
     amount_sigma: float = 0.8
     terms: str = "NET30"
+    growth_per_year: float = 0.0
+    seasonality: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         o = f"SegmentSales({self.name!r})"
@@ -83,6 +97,15 @@ class SegmentSales:
         check_number(o, "invoices_per_day", self.invoices_per_day, 1e-9, 1e6)
         check_number(o, "amount_mean", self.amount_mean, 0.01, 1e9)
         check_number(o, "amount_sigma", self.amount_sigma, 0.0, 3.0)
+        check_number(o, "growth_per_year", self.growth_per_year, -0.9, 10.0)
+        if self.seasonality is not None:
+            f = self.seasonality
+            if not (
+                isinstance(f, tuple)
+                and len(f) == 12
+                and all(isinstance(x, (int, float)) and 0 < x <= 10 for x in f)
+            ):
+                fail(o, "seasonality", "12 monthly factors in (0, 10], or null", f)
         try:
             net, pct, days = parse_terms(self.terms)
         except (ValueError, TypeError):
@@ -94,6 +117,22 @@ class SegmentSales:
                 "net days in [0, 365], discount < 50 %, discount days <= net",
                 self.terms,
             )
+
+    def daily_rates(self, start: pd.Timestamp, days: int) -> np.ndarray:
+        """Expected orders on each of ``days`` days from ``start`` (growth and seasonality).
+
+        >>> s = SegmentSales(
+        ...     "smb", 10, 2.0, 100.0, growth_per_year=1.0, seasonality=(2.0,) + (1.0,) * 11
+        ... )
+        >>> s.daily_rates(pd.Timestamp("2025-01-31"), 2).round(4).tolist()
+        [4.0038, 2.0057]
+        """
+        d = np.arange(days, dtype=float)
+        rate = self.invoices_per_day * (1.0 + self.growth_per_year) ** ((d + 0.5) / 365.25)
+        if self.seasonality is not None:
+            months = pd.date_range(start, periods=days, freq="D").month.to_numpy() - 1
+            rate = rate * np.asarray(self.seasonality, dtype=float)[months]
+        return rate
 
     @property
     def net_days(self) -> int:
