@@ -34,7 +34,13 @@ from rpmkit.plots.risk import (
     worklist_view,
 )
 from rpmkit.plots.rollrate import allowance_bars, roll_rate_stability, transition_heatmap
-from rpmkit.plots.sim import band_figure
+from rpmkit.plots.sim import (
+    LEDGER_COLOUR,
+    SCENARIO_COLOURS,
+    band_figure,
+    policy_figure,
+    scenario_colour,
+)
 from rpmkit.plots.survival import hazard_forest, km_curves
 
 __all__ = [
@@ -50,7 +56,11 @@ __all__ = [
     "dispute_pareto",
     "rate_bars",
     "threshold_curve",
+    "LEDGER_COLOUR",
+    "SCENARIO_COLOURS",
     "band_figure",
+    "policy_figure",
+    "scenario_colour",
     "hazard_forest",
     "km_curves",
     "allowance_bars",

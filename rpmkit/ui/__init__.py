@@ -27,6 +27,7 @@ _WHERE = {
     "MethodNote": "widgets",
     "Notice": "widgets",
     "PaymentBehaviourApp": "behaviour",
+    "PolicySimulatorApp": "simulator",
     "TableView": "widgets",
     "figure_widget": "charts",
     "format_days": "format",
