@@ -145,6 +145,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from rpmkit.manifest import RunManifest
+
+    manifest = RunManifest.read(args.manifest)
+    check = manifest.check()
+    print(f"{manifest.kind} run of {manifest.created or 'unknown date'}: {check}")
+    return 0 if check.same else 1
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -246,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rpmkit.cli_cashapp import add_parsers as add_cashapp_parsers
 
     add_cashapp_parsers(sub, _add_source_options, _add_format)
+
+    p = sub.add_parser("rerun", help="repeat a simulation or forecast from its run manifest")
+    p.add_argument("manifest", help="a manifest written with --manifest")
+    p.set_defaults(handler=_cmd_rerun)
 
     p = sub.add_parser("serve", help="serve the dashboards with Voila (what make dashboards runs)")
     p.add_argument("--port", type=int, default=8866, help="port (8866)")

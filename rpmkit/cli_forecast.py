@@ -33,6 +33,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     ledger = _load_for_kpis(args)
     fc = CashForecast(weeks=args.weeks, draws=args.draws, seed=args.seed).fit(ledger, as_of)
+    if args.manifest:
+        from rpmkit.io import load
+        from rpmkit.manifest import forecast_manifest
+
+        loaded = load(args.source, preset=args.preset, mapping=args.mapping)
+        forecast_manifest(fc, args.source, preset=args.preset, load_result=loaded).write(
+            args.manifest
+        )
     if args.format == "json":
         _print_json(fc.to_dict())
         return 0
@@ -111,6 +119,9 @@ def add_parsers(sub, add_source: Callable, add_format: Callable) -> None:
     p.add_argument("--weeks", type=int, default=13, help="horizon in weeks (13)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument(
+        "--manifest", help="write a run manifest (JSON) to re-run it exactly: rpmkit rerun FILE"
+    )
     add_format(p)
     p.set_defaults(handler=_cmd_forecast)
 

@@ -78,6 +78,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         progress=_progress(args),
     ).run()
     out = run.write(args.out) if args.out else None
+    if args.manifest:
+        from rpmkit.manifest import simulation_manifest
+
+        simulation_manifest(run).write(args.manifest)
     if args.format == "json":
         _print_json({"scenario_file": str(args.scenario), "out": out and str(out), **run.to_dict()})
         return 0
@@ -199,6 +203,9 @@ def add_parsers(sub, add_source: Callable, add_format: Callable) -> None:
     p = sub.add_parser("simulate", help="simulate a policy scenario (Monte Carlo replications)")
     p.add_argument("scenario", help="scenario YAML file (see scenarios/)")
     p.add_argument("--out", help="folder for summary.json, daily.parquet and ledger/")
+    p.add_argument(
+        "--manifest", help="write a run manifest (JSON) to re-run it exactly: rpmkit rerun FILE"
+    )
     common(p, 20)
     p.set_defaults(handler=_cmd_simulate)
 
