@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -285,7 +286,10 @@ def test_code_sent_over_the_kernel_websocket_does_nothing(server, tmp_path):
         kernel = _kernel_id(r.read().decode())
     target = tmp_path / "pwned"
     ws_url = server.url.replace("http", "ws", 1) + f"/api/kernels/{kernel}/channels"
-    seen = asyncio.run(_talk_to_kernel(ws_url, f"open({str(target)!r}, 'w').write('x')"))
+    code = f"open({str(target)!r}, 'w').write('x')"
+    # in a thread of its own: Playwright's sync API may hold this thread's event loop
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(asyncio.run, _talk_to_kernel(ws_url, code)).result()
     assert "kernel_info_reply" in seen, f"the websocket works for allowed messages: {seen}"
     assert "execute_reply" not in seen and "execute_input" not in seen
     assert not target.exists(), "an execute_request ran code in the kernel"
@@ -373,8 +377,6 @@ def test_kernel_cap_holds_under_a_burst_and_the_pool_recovers(tmp_path):
                     return r.status, r.read().decode()
             except urllib.error.HTTPError as e:
                 return e.code, e.read().decode()
-
-        from concurrent.futures import ThreadPoolExecutor
 
         try:
             with ThreadPoolExecutor(8) as pool:
