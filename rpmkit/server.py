@@ -163,6 +163,8 @@ def harden_voila(app=None) -> None:
     original_validate = handler.validate_absolute_path
 
     def validate_absolute_path(self, root: str, absolute_path: str):
+        if "\x00" in absolute_path:
+            raise web.HTTPError(400, "NUL byte in the path")
         if not _inside(root, absolute_path):
             raise web.HTTPError(403, "File outside the served folder")
         real = os.path.relpath(os.path.realpath(absolute_path), os.path.realpath(root))
@@ -174,4 +176,28 @@ def harden_voila(app=None) -> None:
         return original_validate(self, root, absolute_path)
 
     handler.validate_absolute_path = validate_absolute_path
+    _refuse_bad_template_paths(static_file_handler.TemplateStaticFileHandler)
     handler._rpmkit_hardened = True
+
+
+def _refuse_bad_template_paths(handler) -> None:
+    """Voila's template static handler asserts on paths that climb out of a template's
+    ``static/`` folder, which tornado answers with a 500 and a logged traceback; answer
+    404 instead, as for any file that is not there."""
+    get_absolute_path = handler.__dict__["get_absolute_path"].__func__
+    parse_url_path = handler.parse_url_path
+
+    def checked_get(cls, root, path):
+        try:
+            return get_absolute_path(cls, root, path)
+        except (AssertionError, ValueError):
+            raise web.HTTPError(404) from None
+
+    def checked_parse(self, path):
+        try:
+            return parse_url_path(self, path)
+        except (AssertionError, ValueError):
+            raise web.HTTPError(404) from None
+
+    handler.get_absolute_path = classmethod(checked_get)
+    handler.parse_url_path = checked_parse

@@ -229,6 +229,7 @@ def test_no_payload_returns_a_canary(server, site):
         if CANARY.encode() in body:
             leaks.append((path, status))
         assert b"Traceback" not in body, path
+        assert status < 500, f"{path}: HTTP {status}"  # refused or redirected, never a crash
     assert not leaks, f"served a canary file: {leaks}"
 
 
