@@ -92,16 +92,19 @@ def _as_of(value: str):
         raise ValueError(f"--as-of {value!r} is not a calendar date") from None
 
 
-def _load_for_kpis(args: argparse.Namespace):
-    """Load SOURCE; warn on stderr (one line) when input rows were rejected."""
+def _load_for_kpis(args: argparse.Namespace, *, result: bool = False):
+    """Load SOURCE; warn on stderr (one line) when input rows were rejected.
+
+    Returns the ledger, or with ``result=True`` the whole load result (its manifest too).
+    """
     from rpmkit import io
 
     try:
-        result = io.load(args.source, preset=args.preset, mapping=args.mapping)
+        loaded = io.load(args.source, preset=args.preset, mapping=args.mapping)
     except io.LoadError as exc:
         problems = "\n".join(str(exc).splitlines()[1:])  # without the "cannot load:" header
         raise ValueError(f"cannot read {args.source}:\n{problems}") from None
-    counts = result.manifest.counts or {}
+    counts = loaded.manifest.counts or {}
     rejected = sum(int(c.get("rejected", 0)) for c in counts.values())
     if rejected:
         print(
@@ -109,7 +112,7 @@ def _load_for_kpis(args: argparse.Namespace):
             f"see `rpmkit validate {args.source}`",
             file=sys.stderr,
         )
-    return result.ledger
+    return loaded if result else loaded.ledger
 
 
 def _cmd_kpis(args: argparse.Namespace) -> int:

@@ -31,13 +31,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from rpmkit.forecast import CashForecast
 
     as_of = _as_of(args.as_of)
-    ledger = _load_for_kpis(args)
-    fc = CashForecast(weeks=args.weeks, draws=args.draws, seed=args.seed).fit(ledger, as_of)
+    loaded = _load_for_kpis(args, result=True)
+    fc = CashForecast(weeks=args.weeks, draws=args.draws, seed=args.seed).fit(loaded.ledger, as_of)
     if args.manifest:
-        from rpmkit.io import load
         from rpmkit.manifest import forecast_manifest
 
-        loaded = load(args.source, preset=args.preset, mapping=args.mapping)
         forecast_manifest(fc, args.source, preset=args.preset, load_result=loaded).write(
             args.manifest
         )

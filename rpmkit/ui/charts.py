@@ -6,6 +6,7 @@ Under Voila, each chart's front-end code comes from one URL the browser caches
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -48,15 +49,20 @@ def _under_voila() -> bool:
     return bool(os.environ.get("VOILA_KERNEL_ID")) and not os.environ.get("RPMKIT_PLOTLY_INLINE")
 
 
-def _served() -> bool:
-    if not _under_voila():
-        return False
+@functools.cache
+def _bundle_ready() -> bool:
+    # once per kernel: comparing the 5 MB bundle for every chart would sit on the
+    # path to each chart
     try:
         serve_plotly_bundle()
     except OSError:
         log.warning("cannot copy plotly's widget bundle to %s; charts carry it inline", "static")
         return False
     return True
+
+
+def _served() -> bool:
+    return _under_voila() and _bundle_ready()
 
 
 def figure_widget(fig: go.Figure, *, filename: str = "rpmkit-chart") -> go.FigureWidget:
