@@ -2,8 +2,9 @@
 
 * ``rpmkit risk evaluate SOURCE --split time --test-fraction 0.2 [--predictions FILE]``
   fits the late-payment model on the earlier invoices, prints the test metrics
-  beside the published references and writes ``invoice_id,p_late,expected_days_late``
-  for the test invoices;
+  at ``--threshold`` and at the threshold chosen on the training period (unless
+  ``--no-tune``) beside the published references, and writes
+  ``invoice_id,p_late,expected_days_late`` for the test invoices;
 * ``rpmkit worklist SOURCE --as-of DATE [--top N] [--hours H] [--policy YAML]``
   prints today's ranked actions with the reason for each;
 * ``rpmkit letters SOURCE --as-of DATE --out DIR [--hours H]`` writes the day's
@@ -45,6 +46,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         seed=args.seed,
         dispute_flag=args.dispute_flag,
+        tune=not args.no_tune,
     ).fit(ledger)
     if args.predictions:
         pred = ev.predictions_[["invoice_id", "p_late", "expected_days_late"]]
@@ -60,10 +62,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         f"tested on {m['n']:,} from {ev.split_date_.date()} ({m['late_share']:.1%} late)"
     )
     table = ev.summary()
+    trained = f"at {ev.threshold_:g}"
+    print(f"  {'metric':<14} {'at ' + format(ev.threshold, 'g'):>8} {trained:>8}")
     for row in table.itertuples(index=False):
         ref = "" if math.isnan(row.reference) else f"   (published {row.reference:g})"
-        print(f"  {row.metric:<14} {_fmt(row.value)}{ref}")
-    print(f"\nCalibration by decile (threshold {ev.threshold:g}):")
+        print(f"  {row.metric:<14} {_fmt(row.value):>8} {_fmt(row.trained):>8}{ref}")
+    if ev.inner_ is not None:
+        iv = ev.inner_
+        print(
+            f"\nThreshold {iv.threshold:g} chosen on the training period only: half the best "
+            f"F1 ({iv.best_f1:.3f}) of {iv.n_validation:,} out-of-time validation invoices; "
+            f"days late by the Gamma {iv.days_point}"
+        )
+    print("\nCalibration by decile:")
     cal = ev.calibration_
     for row in cal.itertuples(index=False):
         print(
@@ -155,6 +166,11 @@ def add_parsers(sub, add_source: Callable, add_format: Callable) -> None:
         "--dispute-flag",
         action="store_true",
         help="also use an undated per-invoice disputed flag (not point-in-time)",
+    )
+    p.add_argument(
+        "--no-tune",
+        action="store_true",
+        help="do not choose a threshold and days-late point on the training period",
     )
     p.add_argument("--predictions", help="CSV to write: invoice_id,p_late,expected_days_late")
     add_format(p)

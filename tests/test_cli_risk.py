@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import rpmkit
-from rpmkit.cli import main
+from rpmkit.cli import build_parser, main
 from rpmkit.config import sample_dir
 from rpmkit.risk import RiskEvaluation
 from rpmkit.worklist import Worklist
@@ -62,6 +62,12 @@ def test_risk_evaluate_writes_predictions_and_prints_metrics(capsys, tmp_path, s
     code, out, _ = run(capsys, "risk", "evaluate", sample, "--test-fraction", "0.2")
     assert code == 0
     assert "accuracy" in out and "(published 0.85)" in out and "Calibration by decile" in out
+    # both thresholds side by side; the trained one chosen on the training period only
+    assert payload["trained_threshold"] == pytest.approx(ev.threshold_)
+    assert payload["metrics_trained"]["f1"] == pytest.approx(ev.metrics_trained_["f1"])
+    assert payload["inner_validation"]["threshold"] == ev.threshold_
+    assert f"at {ev.threshold_:g}" in out and "chosen on the training period only" in out
+    assert build_parser().parse_args(["risk", "evaluate", sample, "--no-tune"]).no_tune
 
 
 def test_risk_evaluate_rejects_a_bad_fraction(capsys, sample):

@@ -16,6 +16,7 @@ from scipy.stats import rankdata
 
 from rpmkit.ledger import Ledger
 from rpmkit.risk import (
+    EXTRA_FEATURES,
     FEATURES,
     CustomerRisk,
     GradeCutoffs,
@@ -84,6 +85,45 @@ def test_features_by_hand():
     assert np.isnan(f.loc["C", "days_late"])
 
 
+def test_history_channel_dispute_and_recency_features_by_hand():
+    frame = pd.DataFrame(
+        {
+            "invoice_id": ["A", "B", "C", "D"],
+            "customer_id": ["K", "K", "K", "K"],
+            "invoice_date": pd.to_datetime(
+                ["2024-01-01", "2024-01-05", "2024-02-05", "2024-03-01"]
+            ),
+            "due_date": pd.to_datetime(["2024-01-31", "2024-02-04", "2024-03-06", "2024-03-31"]),
+            "amount": [10_000, 20_000, 30_000, 40_000],
+            "currency": "USD",
+            # A settles last (Feb 10, 10 days late), B first (Feb 1, 3 days early)
+            "paid_date": pd.to_datetime(["2024-02-10", "2024-02-01", "2024-04-01", None]),
+            "disputed": [True, False, True, False],
+            "channel": ["paper", "electronic", "electronic", "electronic"],
+        }
+    )
+    ledger = Ledger.from_flat(frame)
+    customers = ledger.customers.copy()
+    customers["paperless_date"] = "2024-01-04"  # the day the customer went paperless
+    f = invoice_features(ledger.replace(customers=customers)).set_index("invoice_id")
+    d = f.loc["D"]  # on Mar 1: A and B settled, C open (its dispute not yet known)
+    assert d["prior_electronic_share"] == pytest.approx(0.5)
+    assert d["prior_disputed_share"] == pytest.approx(0.5)
+    assert d["prior_disputed_days_late"] == pytest.approx(10.0)
+    assert d["last_days_late"] == pytest.approx(10.0)  # A, the latest settlement
+    assert d["days_since_settlement_log"] == pytest.approx(np.log1p(20))  # Feb 10 → Mar 1
+    assert d["days_since_invoice_log"] == pytest.approx(np.log1p(25))  # Feb 5 → Mar 1
+    assert d["open_count_log"] == pytest.approx(np.log1p(1))  # C
+    assert d["paperless_days_log"] == pytest.approx(np.log1p(57))  # Jan 4 → Mar 1
+    assert d["late_share_x_history"] == pytest.approx(0.5 * np.log1p(2))
+    assert d["invoice_day_of_month"] == 1 and d["due_day_of_month"] == 31
+    c = f.loc["C"]  # on Feb 5 only B had settled: early, electronic, undisputed
+    assert c["prior_electronic_share"] == 1.0 and c["prior_disputed_share"] == 0.0
+    assert c["last_days_late"] == pytest.approx(-3.0)
+    a = f.loc["A"]  # before the paperless date and with no history
+    assert a["paperless_days_log"] == 0.0 and a["days_since_invoice_log"] == 0.0
+
+
 def test_past_due_balance_counts_unsettled_overdue_invoices():
     ledger = flat_ledger(
         [
@@ -120,7 +160,7 @@ def test_no_feature_uses_anything_dated_after_the_invoice(generated, cut):
     ledger = generated.ledger
     before = invoice_features(ledger)
     keep = (before["invoice_date"] <= t).to_numpy()
-    cols = [*FEATURES, "prior_settled", "prior_disputes", "exposure", "past_due"]
+    cols = [*FEATURES, *EXTRA_FEATURES, "prior_settled", "prior_disputes", "exposure", "past_due"]
     for other in (_perturbed_after(ledger, t), ledger.as_of(t)):
         after = invoice_features(other).set_index("invoice_id").loc[before["invoice_id"][keep]]
         pd.testing.assert_frame_equal(
@@ -306,3 +346,63 @@ def test_credit_limits_by_hand():
     assert lim.loc["M", "recommended_limit"] == 60.0  # 20 × 2 × 1.5
     assert not bool(lim.loc["M", "hold"])
     assert "grade C" in lim.loc["K", "explanation"] and "hold" in lim.loc["K", "explanation"]
+
+
+# ------------------------------------------------------------------ as-of lookups vs brute force
+_DAY0 = pd.Timestamp("2024-01-01")
+_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["K", "M"]),
+        st.integers(0, 60),  # invoice day
+        st.one_of(st.none(), st.integers(0, 70)),  # days to settle, None = open
+        st.booleans(),  # disputed
+        st.booleans(),  # electronic
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@SETTINGS
+@given(_ROWS)
+def test_history_features_match_a_brute_force_loop(rows):
+    frame = pd.DataFrame(
+        {
+            "invoice_id": [f"I{i}" for i in range(len(rows))],
+            "customer_id": [r[0] for r in rows],
+            "invoice_date": [_DAY0 + pd.Timedelta(days=r[1]) for r in rows],
+            "due_date": [_DAY0 + pd.Timedelta(days=r[1] + 20) for r in rows],
+            "amount": 10_000,
+            "currency": "USD",
+            "paid_date": pd.to_datetime(
+                [None if r[2] is None else _DAY0 + pd.Timedelta(days=r[1] + r[2]) for r in rows]
+            ),
+            "disputed": [r[3] for r in rows],
+            "channel": ["electronic" if r[4] else "paper" for r in rows],
+        }
+    )
+    ledger = Ledger.from_flat(frame)
+    f = invoice_features(ledger).set_index("invoice_id")
+    inv = ledger.invoices.set_index("invoice_id")
+    src = frame.set_index("invoice_id")
+    for i, row in inv.iterrows():
+        d = row["invoice_date"]
+        same = src[src["customer_id"] == row["customer_id"]]
+        settled = same[same["paid_date"] < d].sort_values("paid_date", kind="stable")
+        issued = same[same["invoice_date"] < d]
+        late_days = (settled["paid_date"] - settled["due_date"]).dt.days
+        got = f.loc[i]
+        n = len(settled)
+        share = (settled["channel"] == "electronic").mean() if n else 0.0
+        assert got["prior_electronic_share"] == pytest.approx(share)
+        assert got["prior_disputed_share"] == pytest.approx(settled["disputed"].mean() if n else 0)
+        disputed = late_days[settled["disputed"].to_numpy()]
+        expected = disputed.mean() if len(disputed) else 0.0
+        assert got["prior_disputed_days_late"] == pytest.approx(expected)
+        assert got["last_days_late"] == pytest.approx(late_days.iloc[-1] if n else 0.0)
+        since = (d - settled["paid_date"].max()).days if n else 0
+        assert got["days_since_settlement_log"] == pytest.approx(np.log1p(since))
+        since = (d - issued["invoice_date"].max()).days if len(issued) else 0
+        assert got["days_since_invoice_log"] == pytest.approx(np.log1p(since))
+        still_open = issued[~(issued["paid_date"] < d)]
+        assert got["open_count_log"] == pytest.approx(np.log1p(len(still_open)))

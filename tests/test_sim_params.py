@@ -139,6 +139,9 @@ def test_example_scenarios_all_load_and_differ_from_baseline_by_one_lever():
         "earlier_dunning",
         "stricter_credit_limits",
         "faster_disputes",
+        "promises",
+        "payment_channels",
+        "e_invoicing",
     }
     base = Scenario.from_yaml(ROOT / "scenarios" / "baseline.yaml")
     assert base == Scenario()

@@ -14,7 +14,18 @@ Each invoice is described by what its seller knew on its invoice date ``d``:
   earlier settled invoices flagged ``disputed`` when the source has only an
   undated flag);
 * the customer's open exposure and past-due balance at the start of ``d``
-  (``log_exposure``, ``past_due_share``), counting invoices not fully settled.
+  (``log_exposure``, ``past_due_share``), counting invoices not fully settled;
+* the channel mix of that history (``prior_electronic_share``): a customer who
+  moved to electronic bills pays sooner than its paper-era history says.
+
+:data:`EXTRA_FEATURES` are further point-in-time columns a model may opt into:
+dispute history on earlier settled invoices (a dispute on a settled invoice is
+known by its settlement), ``late_share_x_history`` (the late share times
+``prior_settled_log``: a share over many invoices may weigh more than one over
+two), the days late of the most recent settled invoice,
+recency of the last invoice and settlement, the number of open invoices, how
+long the customer has been paperless (a ``paperless_date`` customer attribute)
+and the day of the month of the invoice and due dates.
 
 Every sum is a sorted as-of lookup (cumulative sums over ``customer × day``
 keys and :func:`numpy.searchsorted`), never a loop over invoices. Outcome
@@ -52,12 +63,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rpmkit import keys
 from rpmkit.kpi.book import NEVER, book, day_number
 from rpmkit.ledger import Ledger
+from rpmkit.risk.history import (
+    AsOf,
+    channel,
+    days_since,
+    dispute_counts,
+    disputed_ever,
+    own_dispute,
+    paperless_days_log,
+)
 
 __all__ = [
     "FEATURES",
+    "EXTRA_FEATURES",
     "FLAG_FEATURE",
     "LEAKY_COLUMNS",
     "customer_features",
@@ -76,8 +96,25 @@ FEATURES: tuple[str, ...] = (
     "prior_disputes_log",
     "log_exposure",
     "past_due_share",
+    "prior_electronic_share",
 )
 """Numeric model inputs, in design-matrix order (``segment`` is added as dummies)."""
+
+EXTRA_FEATURES: tuple[str, ...] = (
+    "late_share_x_history",
+    "prior_disputed_share",
+    "prior_disputed_days_late",
+    "last_days_late",
+    "days_since_invoice_log",
+    "days_since_settlement_log",
+    "open_count_log",
+    "paperless_days_log",
+    "invoice_day_of_month",
+    "due_day_of_month",
+)
+"""Further point-in-time inputs, not in the default model: together they worsen the
+out-of-time log loss of the IBM sample's training period, and the interaction
+``late_share_x_history`` miscalibrates generated ledgers (see ``docs/risk.md``)."""
 
 FLAG_FEATURE = "invoice_disputed"
 """The invoice's own dispute: from the disputes table only when opened by the invoice
@@ -90,30 +127,6 @@ LEAKY_COLUMNS = ("days_to_settle", "days_late", "paid_date", "settled_date")
 TREND_LAST = 3
 MATURE_DAYS = 90
 """Days after its due date from which an invoice's days late train the days model."""
-
-
-class _AsOf:
-    """Per-customer sums of values over rows dated strictly before a query day.
-
-    Rows and queries are keyed ``customer × span + day``; one sort and one
-    cumulative sum answer any number of queries with two binary searches each.
-    """
-
-    def __init__(self, cust: np.ndarray, day: np.ndarray, span: int, *values: np.ndarray):
-        key = cust.astype(np.int64) * span + day
-        order = np.argsort(key, kind="stable")
-        self.key = key[order]
-        self.span = span
-        self.cum = [np.r_[0.0, np.cumsum(v[order], dtype=np.float64)] for v in values]
-
-    def bounds(self, qcust: np.ndarray, qday: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        base = qcust.astype(np.int64) * self.span
-        lo = np.searchsorted(self.key, base, side="left")
-        hi = np.searchsorted(self.key, base + qday, side="left")
-        return lo, hi
-
-    def sums(self, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
-        return [c[hi] - c[lo] for c in self.cum]
 
 
 def _features(
@@ -137,9 +150,18 @@ def _features(
     # earlier invoices settled before the query day: count, late share, days late
     sday = rel(np.where(known, settled, NEVER))
     dl = np.where(known, settled - due_day, 0).astype(np.float64)
-    hist = _AsOf(b.customer, sday, span, known.astype(float), (dl > 0).astype(float), dl)
+    elec = channel(ledger)
+    hist = AsOf(
+        b.customer, sday, span, known.astype(float), (dl > 0).astype(float), dl, elec * known
+    )
     lo, hi = hist.bounds(qcust, q)
-    n_set, n_late, sum_dl = hist.sums(lo, hi)
+    n_set, n_late, sum_dl, n_elec = hist.sums(lo, hi)
+    has = hi > lo
+    # the most recent settlement before d: its days late and how long ago it was
+    prev = np.maximum(hi - 1, 0)
+    last_dl = np.where(has, hist.cum[2][hi] - hist.cum[2][prev], 0.0)
+    base = qcust.astype(np.int64) * span
+    since_settle = days_since(hist, prev, has, q, base)
     with np.errstate(invalid="ignore", divide="ignore"):
         late_share = np.where(n_set > 0, n_late / n_set, 0.0)
         mean_dl = np.where(n_set > 0, sum_dl / n_set, 0.0)
@@ -148,21 +170,25 @@ def _features(
         trend = np.where(n_set > TREND_LAST, last / np.maximum(k, 1) - mean_dl, 0.0)
 
     # invoices issued before: usual amount and gross exposure; settled before: paid off
-    issued = _AsOf(b.customer, rel(inv_day), span, np.ones(b.n), amount)
-    n_issued, amt_issued = issued.sums(*issued.bounds(qcust, q))
-    paid = _AsOf(b.customer, sday, span, amount)
+    issued = AsOf(b.customer, rel(inv_day), span, np.ones(b.n), amount)
+    ilo, ihi = issued.bounds(qcust, q)
+    n_issued, amt_issued = issued.sums(ilo, ihi)
+    since_invoice = days_since(issued, np.maximum(ihi - 1, 0), ihi > ilo, q, base)
+    paid = AsOf(b.customer, sday, span, amount)
     (amt_paid,) = paid.sums(*paid.bounds(qcust, q))
     # past due at d and not settled before d  ==  [due < d] − [max(due, settled) < d]
-    due_rows = _AsOf(b.customer, rel(due_day), span, amount)
+    due_rows = AsOf(b.customer, rel(due_day), span, amount)
     (amt_due,) = due_rows.sums(*due_rows.bounds(qcust, q))
-    both = _AsOf(
-        b.customer, rel(np.maximum(due_day, np.where(known, settled, NEVER))), span, amount
-    )
+    both = AsOf(b.customer, rel(np.maximum(due_day, np.where(known, settled, NEVER))), span, amount)
     (amt_due_paid,) = both.sums(*both.bounds(qcust, q))
     exposure = np.maximum(amt_issued - amt_paid, 0.0)
     past_due = np.clip(amt_due - amt_due_paid, 0.0, None)
 
-    disputes = _dispute_counts(ledger, b, span, rel, sday, qcust, q)
+    disputes = dispute_counts(ledger, b, span, rel, sday, qcust, q)
+    # disputed earlier invoices among those settled before d: known by their settlement
+    disp = disputed_ever(ledger, b, rel, sday)
+    dtab = AsOf(b.customer, np.maximum(sday, disp[1]), span, disp[0], disp[0] * dl)
+    n_disp, dl_disp = dtab.sums(*dtab.bounds(qcust, q))
 
     usual = np.where(n_issued > 0, amt_issued / np.maximum(n_issued, 1), np.nan)
     scale = 10.0 ** _exponent(ledger)
@@ -185,6 +211,16 @@ def _features(
             "past_due": past_due / scale,
             "log_exposure": np.log1p(exposure / scale),
             "past_due_share": np.where(exposure > 0, past_due / np.maximum(exposure, 1), 0.0),
+            # a late share over many invoices says more than one over two
+            "late_share_x_history": late_share * np.log1p(n_set),
+            "prior_electronic_share": np.where(n_set > 0, n_elec / np.maximum(n_set, 1), 0.0),
+            "prior_disputed_share": np.where(n_set > 0, n_disp / np.maximum(n_set, 1), 0.0),
+            "prior_disputed_days_late": np.where(n_disp > 0, dl_disp / np.maximum(n_disp, 1), 0.0),
+            "last_days_late": last_dl,
+            "days_since_invoice_log": np.log1p(since_invoice.astype(float)),
+            "days_since_settlement_log": np.log1p(since_settle.astype(float)),
+            "open_count_log": np.log1p(np.maximum(n_issued - n_set, 0.0)),
+            "paperless_days_log": paperless_days_log(ledger, b, qcust, qday),
         }
     )
 
@@ -193,41 +229,6 @@ def _exponent(ledger: Ledger) -> int:
     from rpmkit import money
 
     return money.exponent(ledger.reporting_currency)
-
-
-def _dispute_counts(ledger, b, span, rel, sday, qcust, q) -> np.ndarray:
-    """Disputes the customer had raised before the query day."""
-    out = np.zeros(len(qcust))
-    d = ledger.disputes
-    if len(d):
-        pos = keys.positions(d["invoice_id"], ledger.invoices["invoice_id"])
-        ok = pos >= 0
-        opened = rel(day_number(d["opened_date"])[ok])
-        table = _AsOf(b.customer[pos[ok]], opened, span, np.ones(int(ok.sum())))
-        out += table.sums(*table.bounds(qcust, q))[0]
-    elif "disputed" in ledger.invoices.columns:
-        # An undated flag is only known once the flagged invoice has been settled.
-        flag = ledger.invoices["disputed"].fillna(False).to_numpy(dtype=bool)
-        table = _AsOf(b.customer, sday, span, flag.astype(float))
-        out += table.sums(*table.bounds(qcust, q))[0]
-    return out
-
-
-def _own_dispute(ledger: Ledger, b, undated_flag: bool) -> np.ndarray:
-    if undated_flag and "disputed" in ledger.invoices.columns:
-        return ledger.invoices["disputed"].fillna(False).to_numpy(dtype=float)
-    out = np.zeros(b.n)
-    d = ledger.disputes
-    if len(d):
-        pos = keys.positions(d["invoice_id"], ledger.invoices["invoice_id"])
-        ok = pos >= 0
-        early = day_number(d["opened_date"])[ok] <= b.inv_day[pos[ok]]
-        out[pos[ok][early]] = 1.0
-    return out
-
-
-def _channel(ledger: Ledger) -> np.ndarray:
-    return (ledger.invoices["channel"] == "electronic").fillna(False).to_numpy(dtype=float)
 
 
 def invoice_features(ledger: Ledger, *, undated_flag: bool = False) -> pd.DataFrame:
@@ -278,11 +279,13 @@ def invoice_features(ledger: Ledger, *, undated_flag: bool = False) -> pd.DataFr
             "amount": amount / scale,
             "segment": pd.Series(np.asarray(b.segments, dtype=object)[b.segment], dtype="string"),
             "terms_days": (b.due_day - b.inv_day).astype(float),
-            "electronic": _channel(ledger),
+            "electronic": channel(ledger),
         }
     )
     out = pd.concat([front, feats], axis=1)
-    out[FLAG_FEATURE] = _own_dispute(ledger, b, undated_flag)
+    out["invoice_day_of_month"] = inv["invoice_date"].dt.day.to_numpy(dtype=float)
+    out["due_day_of_month"] = inv["due_date"].dt.day.to_numpy(dtype=float)
+    out[FLAG_FEATURE] = own_dispute(ledger, b, undated_flag)
     out["settled_date"] = pd.Series(
         np.where(known, b.settled, 0).astype("datetime64[D]"), dtype="datetime64[us]"
     ).where(known)
@@ -330,7 +333,7 @@ def customer_features(ledger: Ledger, as_of) -> pd.DataFrame:
                 np.asarray(b.segments, dtype=object)[b.segment[last]], dtype="string"
             ),
             "terms_days": (b.due_day - b.inv_day)[last].astype(float),
-            "electronic": _channel(view)[last],
+            "electronic": channel(view)[last],
         }
     )
     return pd.concat([front, feats], axis=1)

@@ -14,17 +14,23 @@ from rpmkit.sim.calibrate import (
     replay_backtest,
     undo_dunning,
 )
+from rpmkit.sim.calibrate_channels import channel_effects
+from rpmkit.sim.calibrate_promises import promise_outcomes
 from rpmkit.sim.comparison import Comparison, compare
 from rpmkit.sim.model import Model, accelerate
 from rpmkit.sim.orders import Orders, draw_orders, natural_payment_times
 from rpmkit.sim.params import (
     Behaviour,
+    Channels,
     Collections,
     Collectors,
     CreditPolicy,
     Disputes,
     DunningStep,
     PayerBehaviour,
+    PaymentMethod,
+    PromiseKeeping,
+    Promises,
     Scenario,
     SegmentSales,
 )
@@ -55,6 +61,12 @@ __all__ = [
     "PURPOSES",
     "RULES",
     "Behaviour",
+    "Channels",
+    "PaymentMethod",
+    "PromiseKeeping",
+    "Promises",
+    "channel_effects",
+    "promise_outcomes",
     "Collections",
     "Collectors",
     "CreditPolicy",

@@ -441,6 +441,8 @@ def calibrate(
     growth: float | str = "auto",
     window_days: int = WINDOW_DAYS,
     seasonality: tuple[float, ...] | str | None = "auto",
+    promises: bool = True,
+    channels: bool = True,
 ) -> Scenario:
     """A :class:`Scenario` starting the day after ``as_of``, calibrated on the ledger's history.
 
@@ -474,6 +476,16 @@ def calibrate(
         none, or ``"auto"``: estimated, pooled over segments, from invoices
         per day of each calendar month over the two windows before ``as_of``
         with the growth taken out (None when the ledger covers less).
+    promises
+        Calibrate :class:`~rpmkit.sim.levers.Promises` from the ledger's
+        ``promise_to_pay`` activities when it has 30 or more decided ones
+        (:func:`rpmkit.sim.calibrate_promises.estimate_promises`); otherwise,
+        or with False, the base's.
+    channels
+        Calibrate :class:`~rpmkit.sim.levers.Channels` from ``invoices.channel``
+        and ``payments.method`` when the ledger records them
+        (:func:`rpmkit.sim.calibrate_channels.estimate_channels`); otherwise,
+        or with False, the base's.
 
     Returns
     -------
@@ -532,8 +544,24 @@ def calibrate(
     disputes = dataclasses.replace(base.disputes, **found, desk_capacity=None)
     if "rate" not in found:
         disputes = base.disputes
+    levers = {}
+    if promises:
+        from rpmkit.sim.calibrate_promises import estimate_promises
+
+        found_p = estimate_promises(v.ledger, as_of, base.promises, labels=v.labels)
+        if found_p is not None:
+            names = {seg.name for seg in sales}
+            kept = tuple(k for k in found_p.segments if k.segment in names)
+            levers["promises"] = dataclasses.replace(found_p, segments=kept)
+    if channels:
+        from rpmkit.sim.calibrate_channels import estimate_channels
+
+        found_c = estimate_channels(v.ledger, as_of, base.channels, labels=v.labels)
+        if found_c is not None:
+            levers["channels"] = found_c
     return dataclasses.replace(
         base,
+        **levers,
         collections=_write_off_age(v, base.collections),
         horizon_days=horizon_days,
         start=(to_date(as_of) + pd.Timedelta(days=1)).date().isoformat(),

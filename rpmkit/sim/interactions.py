@@ -1,4 +1,4 @@
-"""Disputes and calls: the handlers of :class:`~rpmkit.sim.model.Model` that meet shared capacity.
+"""Disputes, calls and promises: the :class:`~rpmkit.sim.model.Model` handlers at shared capacity.
 
 The dispute desk (a SimPy ``Resource``) and the collectors' call centre
 (:class:`~rpmkit.sim.processes.CallCentre`) are where invoices wait for one
@@ -11,6 +11,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rpmkit.sim import records as rec
@@ -19,6 +21,7 @@ from rpmkit.sim.fastpath import accelerate
 __all__ = ["Interactions"]
 
 INF = float("inf")
+_EPS = 1e-9
 
 
 class Interactions:
@@ -35,6 +38,8 @@ class Interactions:
     def _open_dispute(self, i: int) -> None:
         self.hold[i] = True
         self._withdraw_call(i)
+        if self.promising:
+            self._close_promise(i, False, self.env.now)
         self.dispute_at[i] = INF
         self.version[i] += 1
         self.armed[i] = INF
@@ -91,4 +96,54 @@ class Interactions:
             return
         step = self.scenario.dunning[k]
         self.pay[i] = accelerate(self.pay[i], self.env.now, step.uplift, step.uplift_days)
+        if self.promise_draws is not None:
+            self._promise(i, k)
         self._next(i)
+
+    # --------------------------------------------------------------- promises
+    def _promise(self, i: int, k: int) -> None:
+        """The call may end in a promise: move the payment and defer dunning to the grace end.
+
+        A kept promise replaces the payment time: the middle of the promised day
+        plus ``slip`` days (not before now); a broken one pays no earlier than
+        the end of the grace period plus its extra delay. Dunning steps
+        wait for the end of the grace period (:meth:`_promise_end`)."""
+        c = self.promised_count.get(i, 0)
+        d = self.promise_draws
+        if c >= d.make.shape[1] or not d.make[i, c] or i in self.promising:
+            return
+        self.promised_count[i] = c + 1
+        now = self.env.now
+        promised = math.floor(now + _EPS) + int(d.lead[i, c])
+        end = float(promised + 1 + self.scenario.promises.grace_days)
+        if d.kept[i, c]:
+            self.pay[i] = max(now, promised + 0.5 + float(d.slip[i, c]))
+        else:
+            self.pay[i] = max(self.pay[i], end + float(d.extra[i, c]))
+        self.dun_at[i] = end
+        self.promising[i] = (end, k, promised)
+        self.log.append((now, rec.PROMISE, i, self.open[i], float(promised), end - now))
+
+    def _promise_end(self, i: int) -> None:
+        """The grace period ended unpaid: the promise is broken and the invoice back in dunning.
+
+        ``follow_up = "call"``: the steps that fell due meanwhile are skipped and a
+        follow-up call (the promise's call step) is queued now; ``"next_step"``:
+        the next step is taken at the later of its own day and now."""
+        end, k, promised = self.promising.pop(i)
+        now = self.env.now
+        self.log.append((now, rec.PROMISE_BROKEN, i, 0, float(promised), 0.0))
+        if self.scenario.promises.follow_up == "call":
+            self._set_dunning(i, now)
+            if self.centre.enqueue(i, k):
+                self.log.append((now, rec.CALL_QUEUED, i, 0, float(k), 0.0))
+        else:
+            n = self.step[i]
+            self.dun_at[i] = max(self.due[i] + self.step_day[n], now) if n < self.n_steps else INF
+
+    def _close_promise(self, i: int, paid: bool, now: float) -> None:
+        """Settled, disputed or placed with a promise running: kept if paid before its end."""
+        entry = self.promising.pop(i, None)
+        if entry is not None:
+            kind = rec.PROMISE_KEPT if paid and now < entry[0] else rec.PROMISE_BROKEN
+            self.log.append((now, kind, i, 0, float(entry[2]), 0.0))

@@ -38,6 +38,7 @@ from rpmkit.sim.orders import Orders, draw_orders
 from rpmkit.sim.params import Scenario
 from rpmkit.sim.policies import Rule, get_rule
 from rpmkit.sim.processes import CallCentre, handling_sampler
+from rpmkit.sim.promises import draw_promises
 from rpmkit.sim.random import Streams
 from rpmkit.sim.records import SimResult
 
@@ -211,6 +212,14 @@ class Model(Interactions):
                 lambda i, k: self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(k), 0.0)),
                 self._call_item,
             )
+        # promises to pay: invoice -> (end of grace period, call step, promised day)
+        self.promising: dict[int, tuple[float, int, int]] = {}
+        self.promised_count: dict[int, int] = {}
+        self.promise_draws = None
+        if s.promises.on and self.centre is not None:
+            self.promise_draws = draw_promises(
+                s.promises, o.n, o.segment, o.segment_names, streams.rng("promises")
+            )
 
     # ------------------------------------------------------------- arrivals
     def _arrive(self, j: int) -> None:
@@ -328,6 +337,8 @@ class Model(Interactions):
                 return
             if self.dispute_at[i] <= t + _EPS or self.admin[i] <= t + _EPS:
                 break
+            if self.promising and i in self.promising:
+                break  # the end of a promise's grace period is the event loop's
             step = steps[k]
             if step.channel == "call" and centre is not None:
                 break
@@ -365,7 +376,10 @@ class Model(Interactions):
                 self.cust_overdue[self.customer[i]] += 1
             self._set_admin(i)
         elif self.dun_at[i] <= now:
-            self._dun(i)
+            if self.promising and i in self.promising:
+                self._promise_end(i)
+            else:
+                self._dun(i)
         self._arm(i)
 
     def _dun(self, i: int) -> None:
@@ -384,6 +398,8 @@ class Model(Interactions):
     def _escalate(self, i: int) -> None:
         o = self.o
         self._withdraw_call(i)
+        if self.promising:
+            self._close_promise(i, False, self.env.now)
         self.escalated[i] = True
         self.step[i] = self.n_steps
         self.dun_at[i] = INF
@@ -403,6 +419,8 @@ class Model(Interactions):
             if self.flagged[i]:
                 self.cust_overdue[self.customer[i]] -= 1
             self._withdraw_call(i)
+            if self.promising:
+                self._close_promise(i, kind == rec.PAYMENT, now)
 
     def _pay(self, i: int, now: float | None = None) -> None:
         """Payment now, or at ``now`` ahead of the clock (see :meth:`_walk`)."""

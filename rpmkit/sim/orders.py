@@ -16,7 +16,13 @@ integers; ``amounts``: lognormal; ``payment_delay``: standard normals, then
 uniforms for default; ``terms_response``: uniforms; ``discount``: take-up
 uniforms, then timing uniforms; ``dispute``: occurrence uniforms, opening
 uniforms, standard normals of the work time, outcome uniforms; ``agency``:
-recovery uniforms, then standard exponentials of the recovery time.
+recovery uniforms, then standard exponentials of the recovery time. With
+channels on, :func:`rpmkit.sim.channels.apply_channels` then draws from the
+``channels`` stream (one uniform per customer, then one per order, over all
+orders) and shifts the natural payment times; promise numbers are drawn by
+the model from the ``promises`` stream (:mod:`rpmkit.sim.promises`). Both
+purposes come last in :data:`~rpmkit.sim.random.PURPOSES`: with the features
+off nothing is drawn and every other stream is unchanged.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ class Orders:
     customer_limit: np.ndarray  # minor units; -1 = no limit
     segment_names: tuple[str, ...]
     segment_risk: np.ndarray  # default rate per segment
+    electronic: np.ndarray | None = None  # per customer: on e-invoicing (channels on)
+    method: np.ndarray | None = None  # per order: index into ``Channels.methods``
 
     @property
     def n(self) -> int:
@@ -276,7 +284,7 @@ def draw_orders(
         ids = pa.concat_arrays(
             [pa.array(opening["invoice_id"].astype(str).to_numpy(dtype=object)), ids]
         )
-    return Orders(
+    orders = Orders(
         ids=ids,
         n_opening=n_open,
         terms_codes=tuple(s.terms for s in scenario.sales),
@@ -287,3 +295,8 @@ def draw_orders(
         segment_risk=np.array([scenario.payer(s.name).default_rate for s in scenario.sales]),
         **new,
     )
+    if scenario.channels.on:
+        from rpmkit.sim.channels import apply_channels
+
+        orders = apply_channels(scenario, streams, orders)
+    return orders

@@ -33,6 +33,7 @@ import yaml
 
 from rpmkit import money
 from rpmkit.jsonable import plain
+from rpmkit.sim.levers import Channels, PaymentMethod, PromiseKeeping, Promises
 from rpmkit.sim.sections import (
     DEFAULT_DUNNING,
     DEFAULT_SALES,
@@ -49,12 +50,16 @@ from rpmkit.synth.specs import check_number, fail
 
 __all__ = [
     "Behaviour",
+    "Channels",
     "Collections",
     "Collectors",
     "CreditPolicy",
     "Disputes",
     "DunningStep",
     "PayerBehaviour",
+    "PaymentMethod",
+    "PromiseKeeping",
+    "Promises",
     "Scenario",
     "SegmentSales",
 ]
@@ -82,6 +87,10 @@ class Scenario:
         The :class:`DunningStep` sequence, in increasing ``day``.
     collectors, disputes, credit, collections
         :class:`Collectors`, :class:`Disputes`, :class:`CreditPolicy`, :class:`Collections`.
+    promises
+        :class:`Promises`: promises to pay made on calls (off by default).
+    channels
+        :class:`Channels`: e-invoicing and the payment-method mix (off by default).
     """
 
     horizon_days: int = 365
@@ -95,6 +104,8 @@ class Scenario:
     disputes: Disputes = field(default_factory=Disputes)
     credit: CreditPolicy = field(default_factory=CreditPolicy)
     collections: Collections = field(default_factory=Collections)
+    promises: Promises = field(default_factory=Promises)
+    channels: Channels = field(default_factory=Channels)
 
     def __post_init__(self) -> None:
         o = "Scenario"
@@ -127,9 +138,14 @@ class Scenario:
             ("disputes", Disputes),
             ("credit", CreditPolicy),
             ("collections", Collections),
+            ("promises", Promises),
+            ("channels", Channels),
         ):
             if not isinstance(getattr(self, name), kind):
                 fail(o, name, f"a {kind.__name__}", getattr(self, name))
+        stray = sorted({k.segment for k in self.promises.segments} - set(names))
+        if stray:
+            fail(o, "promises.segments", f"kept rates of segments among {names}", stray)
         c = self.collections
         if (
             c.agency_after_days is not None

@@ -37,6 +37,8 @@ PURPOSES: tuple[str, ...] = (
     "agency",
     "handling",
     "opening",
+    "promises",
+    "channels",
 )
 """Random purposes, in a fixed order (their position is part of the seed)."""
 

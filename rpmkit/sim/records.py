@@ -39,6 +39,12 @@ EVENT_KINDS: dict[str, str] = {
     "call": "call started; value = wait in queue (days), duration = handling (days)",
     "agency": "invoice placed with the collection agency; amount = open amount",
     "agency_fee": "agency fee on a recovery; amount = fee (a cost, not a ledger entry)",
+    "promise": "a call ended in a promise to pay; amount = open amount, value = promised day, "
+    "duration = days to the end of the grace period",
+    "promise_kept": "a promise kept (paid in full by the end of its grace period); "
+    "value = promised day",
+    "promise_broken": "a promise broken (grace period over unpaid, or overtaken); "
+    "value = promised day",
 }
 """Event kinds and what their ``amount`` / ``value`` / ``duration`` hold."""
 
@@ -57,6 +63,9 @@ CALL_DROPPED = _CODES["call_dropped"]
 CALL = _CODES["call"]
 AGENCY = _CODES["agency"]
 AGENCY_FEE = _CODES["agency_fee"]
+PROMISE = _CODES["promise"]
+PROMISE_KEPT = _CODES["promise_kept"]
+PROMISE_BROKEN = _CODES["promise_broken"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,9 @@ class SimResult:
         The canonical :class:`~rpmkit.ledger.Ledger` of the simulated invoices
         (opening items included), so every ``rpmkit.kpi`` function runs on it.
     daily
-        One row per simulated day (see :func:`rpmkit.sim.outputs.daily_frame`).
+        One row per simulated day (see :func:`rpmkit.sim.outputs.daily_frame`),
+        then the promise series (:data:`rpmkit.sim.promises.PROMISE_DAILY`)
+        and the channel series (:data:`rpmkit.sim.channels.CHANNEL_DAILY`).
     sim_events, sim_seconds
         SimPy events processed and wall time of the run (drawing orders and
         the event loop, not building outputs).
@@ -168,7 +179,10 @@ class SimResult:
         return out.reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
-        """Totals over the horizon, money in currency units: one row per measure."""
+        """Totals over the horizon, money in currency units: one row per measure.
+
+        With promises on, also ``promises_made``, ``promises_kept`` and
+        ``promises_broken``; with a payment-method mix, ``fees``."""
         d = self.daily
         units = 10 ** money.exponent(self.scenario.currency)
         rows = {
@@ -188,6 +202,11 @@ class SimResult:
             "sim_events": float(self.sim_events),
             "sim_seconds": self.sim_seconds,
         }
+        if self.scenario.promises.on:
+            for name in ("promises_made", "promises_kept", "promises_broken"):
+                rows[name] = float(d[name].sum())
+        if self.scenario.channels.methods:
+            rows["fees"] = d["fees"].sum() / units
         return pd.DataFrame({"value": rows}).rename_axis("measure")
 
     def __repr__(self) -> str:
@@ -214,16 +233,27 @@ def build_result(
 ) -> SimResult:
     """Assemble the :class:`SimResult` of a run from its records."""
     from rpmkit.sim import outputs
+    from rpmkit.sim.channels import channel_daily, channel_ledger
+    from rpmkit.sim.promises import promise_daily, promise_ledger
 
     log = Log.from_rows(rows, extra)
     start = scenario.start_date
+    ledger = outputs.ledger(scenario, o, log)
+    daily = outputs.daily_frame(scenario, o, log)
+    # the promise and channel series follow the core ones (zeros, or the
+    # receipts as cash available, when those features are off)
+    extra_daily = {**promise_daily(scenario, log), **channel_daily(scenario, o, log)}
+    daily = pd.concat([daily, pd.DataFrame(extra_daily, index=daily.index)], axis=1)
+    if scenario.promises.on:
+        ledger = promise_ledger(scenario, o, log, ledger)
+    ledger = channel_ledger(scenario, o, log, ledger)
     return SimResult(
         scenario=scenario,
         replication=replication,
         events=events_frame(log, o, start),
         orders=outputs.orders_frame(o, log),
-        ledger=outputs.ledger(scenario, o, log),
-        daily=outputs.daily_frame(scenario, o, log),
+        ledger=ledger,
+        daily=daily,
         sim_events=sim_events,
         sim_seconds=sim_seconds,
     )

@@ -331,7 +331,7 @@ class CreditRiskApp(w.VBox):
         self._quality_chart.show(ev.plot())
         summary = ev.summary()
         self._quality_table.show(
-            _rounded(summary, {"value": 3, "reference": 2}),
+            _rounded(summary, {"value": 3, "trained": 3, "reference": 2}),
             f"model-metrics-{t.date()}",
             download=summary,
         )
