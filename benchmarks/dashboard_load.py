@@ -74,18 +74,55 @@ def _kernels(pid: int) -> dict[int, float]:
     return found
 
 
+def _memory(pid: int) -> dict[str, float] | None:
+    """Resident, proportional and unique memory of a process in MB (``smaps_rollup``).
+
+    PSS divides each shared page (libraries, the memory-mapped ledger cache) among the
+    processes that map it, so the PSS of all kernels adds up to what they take together;
+    USS is what a kernel alone holds and would give back if it stopped.
+    """
+    try:
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value, *_ = line.split()
+            fields[name.rstrip(":")] = int(value) / 1024
+    except (OSError, ValueError):
+        return None
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {"rss": fields.get("Rss", 0), "pss": fields.get("Pss", 0), "uss": uss}
+
+
 class Watcher(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.most, self.rss = pid, 0, []
+        self.memory: dict[int, dict[str, float]] = {}  # each kernel's latest reading
+        self.peak: dict[int, dict[str, float]] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
+        tick = 0
         while not self.done.is_set():
             kernels = _kernels(self.pid)
             self.most = max(self.most, len(kernels))
             self.rss.extend(kernels.values())
+            if tick % 8 == 0:  # smaps_rollup walks every mapping: every 2 s is enough
+                for kernel in kernels:
+                    reading = _memory(kernel)
+                    if reading is not None:
+                        self.memory[kernel] = reading
+                        peak = self.peak.setdefault(kernel, dict(reading))
+                        for key, value in reading.items():
+                            peak[key] = max(peak[key], value)
+            tick += 1
             time.sleep(0.25)
+
+    def settled(self) -> dict[str, float]:
+        """Median over the kernels alive now of their current RSS, PSS and USS (MB)."""
+        now = [m for k, m in self.memory.items() if Path(f"/proc/{k}").exists()]
+        if not now:
+            return {}
+        return {key: statistics.median(m[key] for m in now) for key in ("rss", "pss", "uss")}
 
 
 def _notebook(folder: Path, source: Path) -> None:
@@ -97,8 +134,15 @@ def _notebook(folder: Path, source: Path) -> None:
     nbformat.write(nb, folder / "ar.ipynb")
 
 
-def _start(folder: Path, pool: int, cap: int) -> tuple[subprocess.Popen, str]:
+def _start(
+    folder: Path, pool: int, cap: int, *, cache: Path | None, refill_quiet: float | None
+) -> tuple[subprocess.Popen, str]:
     from rpmkit.config import voila_environment
+
+    env = voila_environment()
+    # a fresh ledger cache: the first preheated kernel pays for the load, as on a new server
+    env["RPMKIT_CACHE_DIR"] = str(cache) if cache is not None else "off"
+    extra = [] if refill_quiet is None else [f"--CappedKernelManager.refill_quiet={refill_quiet}"]
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,9 +160,10 @@ def _start(folder: Path, pool: int, cap: int) -> tuple[subprocess.Popen, str]:
             f"--Voila.config_file_paths={ROOT}",
             f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
             f"--CappedKernelManager.max_kernels={cap}",
+            *extra,
         ],
         cwd=ROOT,
-        env=voila_environment(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -141,6 +186,16 @@ def _start(folder: Path, pool: int, cap: int) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def kernel_cpu_s(pid: int) -> list[float]:
+    """CPU seconds each kernel of the server has used so far (user + system).
+
+    Read once the preheated pool is quiet, it is what starting a kernel and running the
+    notebook costs, a figure that a busy machine slows down but does not inflate.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    return [_cpu(k) / tick for k in _kernels(pid)]
+
+
 def _cpu(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -150,10 +205,18 @@ def _cpu(pid: int) -> int:
 
 
 def _wait_quiet(pid: int, deadline: float) -> None:
+    """Until every kernel has run the notebook (used a second of CPU) and all are idle.
+
+    A kernel waiting for a busy server to send it the notebook is idle too: CPU alone
+    would call the pool preheated before any notebook ran.
+    """
     before = None
+    tick = os.sysconf("SC_CLK_TCK")
     while time.monotonic() < deadline:
-        now = sum(_cpu(k) for k in _kernels(pid))
-        if before is not None and now - before <= 5:
+        used = [_cpu(k) for k in _kernels(pid)]
+        now = sum(used)
+        ran = bool(used) and min(used) >= tick
+        if ran and before is not None and now - before <= 5:
             return
         before = now
         time.sleep(2)
@@ -225,31 +288,137 @@ def _summary(phase: str, results: list[dict]) -> dict:
     return row
 
 
+_KERNEL_COST = r"""
+import json, sys, time
+cpu = time.process_time
+t = cpu()
+if sys.argv[2] == "eager":
+    import jsonschema._format  # what plotly's widget import cost before rpmkit.ui._lean
+else:
+    import rpmkit.ui._lean
+from rpmkit.ui.dashboard import ARDashboardApp
+out = {"imports": cpu() - t}
+t = cpu()
+from rpmkit.ui.loading import load_ledger
+ledger, message = load_ledger(sys.argv[1])
+out["load"] = cpu() - t
+t = cpu()
+app = ARDashboardApp(ledger)
+out["first render"] = cpu() - t
+import pandas as pd
+trips = []
+for day in ("2024-06-30", "2024-03-31", "2024-09-30", "2024-05-31", "2024-08-31"):
+    t = cpu()
+    app._as_of.value = pd.Timestamp(day).date()
+    trips.append(cpu() - t)
+out["as-of change (median of 5)"] = sorted(trips)[2]
+fields = {}
+for line in open("/proc/self/smaps_rollup").read().splitlines()[1:]:
+    name, value, *_ = line.split()
+    fields[name.rstrip(":")] = int(value) / 1024
+out["rss_mb"] = fields["Rss"]
+out["private_dirty_mb"] = fields["Private_Dirty"]
+print(json.dumps(out))
+"""
+
+
+def kernel_cost(source: Path) -> pd.DataFrame:
+    """CPU seconds a dashboard kernel spends, by step, before and after the lean changes.
+
+    Each variant runs in a fresh Python process (as a kernel does) and is timed with
+    ``process_time``, so a busy machine slows it down without inflating the figures:
+
+    - *imports eager, no cache*: as a kernel was (plotly's import chain builds
+      jsonschema's IRI grammar; every kernel reads and checks the source itself);
+    - *first kernel (cache miss)*: lean imports, loads the source and writes the cache;
+    - *later kernels (cache hit)*: lean imports, memory-maps the cached ledger.
+
+    ``private_dirty_mb`` is the memory only this kernel can hold (its heap): not the
+    libraries or the mapped ledger, whose pages the kernels of a server share.
+    """
+    cache = OUTPUT / "dashboard-load-cost-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    rows = []
+    variants = (
+        ("imports eager, no cache", "eager", "off"),
+        ("first kernel (cache miss)", "lean", str(cache)),
+        ("later kernels (cache hit)", "lean", str(cache)),
+    )
+    for label, imports, cache_dir in variants:
+        env = {**os.environ, "RPMKIT_CACHE_DIR": cache_dir}
+        done = subprocess.run(
+            [sys.executable, "-c", _KERNEL_COST, str(source), imports],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        costs = json.loads(done.stdout.strip().splitlines()[-1])
+        steps = ("imports", "load", "first render")
+        row = {"kernel": label, **{f"{k}_s": round(costs[k], 2) for k in steps}}
+        row["notebook_cpu_s"] = round(sum(costs[k] for k in steps), 2)
+        row["as_of_change_s"] = round(costs["as-of change (median of 5)"], 3)
+        row["rss_mb"] = round(costs["rss_mb"])
+        row["private_dirty_mb"] = round(costs["private_dirty_mb"])
+        rows.append(row)
+        print(row, flush=True)
+    return pd.DataFrame(rows)
+
+
+def _print_errors(results: list[dict]) -> None:
+    for error in sorted({r["error"] for r in results if "error" in r}):
+        print("  error:", error, flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--cap", type=int, default=24)
+    parser.add_argument(
+        "--no-cache", action="store_true", help="every kernel loads the ledger itself"
+    )
+    parser.add_argument(
+        "--refill-quiet",
+        type=float,
+        default=None,
+        help="CappedKernelManager.refill_quiet (default: voila.json's; 0 refills at once)",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 20:
         parser.error("--users must be between 1 and 20")
     source = ledger_folder(args.invoices)
+    costs = kernel_cost(source)
     folder = OUTPUT / "dashboard-load"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     _notebook(folder, source)
-    process, url = _start(folder, pool=args.users, cap=args.cap)
+    cache = None if args.no_cache else OUTPUT / "dashboard-load-cache"
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
+    process, url = _start(
+        folder, pool=args.users, cap=args.cap, cache=cache, refill_quiet=args.refill_quiet
+    )
+    preheat_cpu = kernel_cpu_s(process.pid)
     watcher = Watcher(process.pid)
     watcher.start()
-    rows = []
+    rows, memory = [], {}
     try:
+        time.sleep(2.5)  # one memory reading of the preheated pool
+        memory["preheated pool"] = watcher.settled()
         warm = asyncio.run(_phase(url, args.users, day="2024-06-30"))
         rows.append(_summary("pool lasts (+ as-of change)", warm))
+        _print_errors(warm)
+        memory["after the first users"] = watcher.settled()
         print(rows[-1], flush=True)
         # the pool is being refilled now: the next wave starts cold
         cold = asyncio.run(_phase(url, args.users, day=None))
         rows.append(_summary("cold burst", cold))
+        _print_errors(cold)
+        time.sleep(2.5)
+        memory["after the cold burst"] = watcher.settled()
         print(rows[-1], flush=True)
     finally:
         watcher.done.set()
@@ -258,13 +427,33 @@ def main(argv=None) -> int:
         process.wait(timeout=60)
     table = pd.DataFrame(rows)
     rss = sorted(watcher.rss)
+    readings = "; ".join(
+        f"{when}: RSS {m['rss']:.0f}, PSS {m['pss']:.0f}, USS {m['uss']:.0f}"
+        for when, m in memory.items()
+        if m
+    )
+    peak_pss = max((m["pss"] for m in watcher.peak.values()), default=float("nan"))
     notes = (
+        f"CPU to start a preheated kernel and run the notebook: median "
+        f"{statistics.median(preheat_cpu):.1f} s, max {max(preheat_cpu):.1f} s "
+        f"({len(preheat_cpu)} kernels). "
         f"Kernels alive at most: {watcher.most} (cap {args.cap}). Kernel resident memory: "
         f"median {statistics.median(rss):.0f} MB, max {rss[-1]:.0f} MB over the run. "
+        f"Per kernel, median MB of the kernels alive ({readings}); largest PSS "
+        f"{peak_pss:.0f} MB. Ledger cache: {'off' if args.no_cache else 'on'}; refill_quiet "
+        f"{'as shipped' if args.refill_quiet is None else args.refill_quiet}. "
         f"Ledger: {args.invoices:,} invoices. Goals: page p95 ≤ 1 s while the pool lasts, "
         "≤ 12 s for a cold burst of 10, round trip p95 ≤ 0.5 s, ≤ 150 MB per kernel."
     )
+    from benchmarks_docs import markdown
+
+    notes += (
+        "\n\nWhat one kernel of this dashboard costs, by step (CPU seconds in a fresh "
+        "process, so a busy machine does not inflate them; private dirty MB = the heap no "
+        "other process can share):\n\n" + markdown(costs)
+    )
     print(table.to_string(index=False))
+    print(costs.to_string(index=False))
     print(notes)
     if args.write_docs:
         from benchmarks_docs import write_section

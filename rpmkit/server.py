@@ -15,13 +15,16 @@ This module imports no widgets; Voila and tornado are imported where used.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import ipaddress
 import os
 import re
+import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Integer
+from traitlets import Float, Integer
 
 __all__ = ["CappedKernelManager", "harden_voila", "is_loopback", "refuse_open_bind"]
 
@@ -75,9 +78,32 @@ class CappedKernelManager(AsyncMappingKernelManager):
         help="Most kernels alive at once, preheated pools included; 0 means no cap.",
     )
 
+    refill_quiet = Float(
+        3.0,
+        config=True,
+        help="A kernel refilling a preheated pool starts only once no visitor has asked "
+        "for a page or used their kernel for this many seconds (0: at once), so the "
+        "notebook runs of a refill do not slow the pages and charts of the visitors who "
+        "just took the pool's kernels.",
+    )
+    refill_max_wait = Float(
+        60.0,
+        config=True,
+        help="Longest a pool refill waits for the server to be quiet, in seconds.",
+    )
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._starting = 0
+        self._last_demand = float("-inf")
+        rendered = getattr(self, "get_rendered_notebook", None)  # Voila's preheating subclass
+        if rendered is not None:
+
+            async def get_rendered_notebook(*args, **kw):
+                self._last_demand = time.monotonic()  # a visitor takes a pool kernel
+                return await rendered(*args, **kw)
+
+            self.get_rendered_notebook = get_rendered_notebook
         harden_voila(self.parent)
 
     def live_kernels(self) -> int:
@@ -87,6 +113,10 @@ class CappedKernelManager(AsyncMappingKernelManager):
 
     async def start_kernel(self, *, kernel_id: str | None = None, path=None, **kwargs) -> str:
         new = kernel_id is None or kernel_id not in self
+        if new and (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True":
+            await self._wait_for_quiet()
+        elif new:
+            self._last_demand = time.monotonic()  # a visitor's kernel, started on demand
         if new and self.max_kernels and self.live_kernels() >= self.max_kernels:
             self.log.warning(
                 "kernel cap reached (%d live or starting, cap %d); refusing a new kernel",
@@ -104,6 +134,56 @@ class CappedKernelManager(AsyncMappingKernelManager):
         result = await super().shutdown_kernel(kernel_id, now=now, restart=restart)
         self._refill_pools()
         return result
+
+    def _pooled_ids(self) -> set[str]:
+        ids = set()
+        for pool in (getattr(self, "_pools", None) or {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    result = task.result()
+                    if isinstance(result, dict):
+                        ids.add(result.get("kernel_id"))
+        return ids
+
+    def quiet_for(self) -> float:
+        """Seconds since a visitor last took a pool kernel, had one started, or used one."""
+        last = self._last_demand
+        now_wall, now = dt.datetime.now(dt.UTC), time.monotonic()
+        pooled = self._pooled_ids()
+        for kernel_id in self.list_kernel_ids():
+            if kernel_id in pooled:
+                continue
+            try:
+                activity = self._kernels[kernel_id].last_activity
+                seconds = (now_wall - activity).total_seconds()
+            except Exception:  # a kernel with no activity yet is starting: that is demand
+                seconds = 0.0
+            last = max(last, now - seconds)
+        return now - last
+
+    def _in_a_pool(self, task) -> bool:
+        pools = getattr(self, "_pools", None) or {}
+        return any(task is t for pool in pools.values() for t in pool)
+
+    async def _wait_for_quiet(self) -> None:
+        """Hold a pool refill until the visitors are served (see :attr:`refill_quiet`).
+
+        A refill that a visitor has already taken from the pool (they are waiting for
+        it) goes at once, as does any after :attr:`refill_max_wait` seconds.
+        """
+        if self.refill_quiet <= 0:
+            return
+        task = asyncio.current_task()
+        deadline = time.monotonic() + self.refill_max_wait
+        try:
+            while time.monotonic() < deadline:
+                if task is not None and not self._in_a_pool(task):
+                    return
+                if self.quiet_for() >= self.refill_quiet:
+                    return
+                await asyncio.sleep(0.25)
+        except Exception:  # pacing must never cost a visitor their page
+            self.log.warning("pool refill pacing failed; starting the kernel", exc_info=True)
 
     def _refill_pools(self) -> None:
         pools = getattr(self, "_pools", None)  # set by Voila's preheating subclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import http.client
 import json
 import os
@@ -169,7 +170,9 @@ def test_shipped_config_uses_the_hardened_kernel_manager():
     assert "jupyterlab-plotly" in cfg["VoilaConfiguration"]["extension_denylist"]
     assert "log has the details" in cfg["VoilaExecutor"]["cell_error_instruction"]
     assert "log has the details" in cfg["VoilaExecutor"]["cell_timeout_instruction"]
-    assert issubclass(CappedKernelManager, object)
+    # nbclient's 4 s default drops a cell's late output when kernels compete for CPU,
+    # leaving a visitor a page without its app.
+    assert cfg["VoilaExecutor"]["iopub_timeout"] >= 30
 
 
 def test_open_bind_needs_authentication():
@@ -396,3 +399,78 @@ def test_kernel_cap_holds_under_a_burst_and_the_pool_recovers(tmp_path):
             watcher.join()
         assert most <= cap, f"{most} kernels alive with a cap of {cap}"
         assert visit(0)[0] == 200, "a visitor gets a page again after the burst"
+
+
+# ------------------------------------------------------------------ pool refill pacing
+class _Kernel:
+    def __init__(self, seconds_ago: float | None) -> None:
+        if seconds_ago is not None:
+            self.last_activity = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
+                seconds=seconds_ago
+            )
+
+
+def _paced(quiet: float = 0.6, max_wait: float = 5.0) -> CappedKernelManager:
+    return CappedKernelManager(refill_quiet=quiet, refill_max_wait=max_wait)
+
+
+def _time_a_refill(manager: CappedKernelManager, *, taken: bool = False) -> float:
+    """Seconds a pool refill started now waits (``taken``: a visitor took it meanwhile)."""
+
+    async def refill() -> float:
+        me = asyncio.current_task()
+        manager._pools = {"app.ipynb": [] if taken else [me]}
+        start = time.monotonic()
+        await manager._wait_for_quiet()
+        return time.monotonic() - start
+
+    # in a thread of its own: a browser test of this module may leave a loop running here
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, refill()).result()
+
+
+def test_a_refill_waits_until_visitors_are_served():
+    manager = _paced()
+    assert manager.quiet_for() == float("inf")
+    assert _time_a_refill(manager) < 0.1  # nobody about: at once
+    manager._last_demand = time.monotonic()  # a visitor just took a pool kernel
+    assert 0.5 <= _time_a_refill(manager) < 1.5
+
+
+def test_a_visitors_busy_kernel_holds_the_refill_but_a_pooled_one_does_not():
+    manager = _paced()
+    manager._kernels["visitor"] = _Kernel(seconds_ago=0.0)
+    assert manager.quiet_for() < 0.1
+    assert 0.5 <= _time_a_refill(manager) < 1.5
+    manager._kernels["visitor"] = _Kernel(seconds_ago=30.0)
+    assert manager.quiet_for() == pytest.approx(30.0, abs=1.0)
+    assert _time_a_refill(manager) < 0.1
+    # a preheated kernel running its notebook is busy, but that is no visitor's demand
+    manager._kernels["pooled"] = _Kernel(seconds_ago=0.0)
+
+    async def with_a_pooled_kernel() -> float:
+        done = asyncio.get_running_loop().create_future()
+        done.set_result({"kernel_id": "pooled"})
+        manager._pools = {"app.ipynb": [done]}
+        return manager.quiet_for()
+
+    with ThreadPoolExecutor(1) as pool:
+        quiet = pool.submit(asyncio.run, with_a_pooled_kernel()).result()
+    assert quiet == pytest.approx(30.0, abs=1.0)
+    manager._kernels["starting"] = _Kernel(seconds_ago=None)  # no activity yet: demand
+    assert manager.quiet_for() < 0.1
+
+
+def test_a_refill_a_visitor_took_or_that_waited_long_enough_starts():
+    manager = _paced(quiet=30.0, max_wait=0.5)
+    manager._last_demand = time.monotonic()
+    assert _time_a_refill(manager, taken=True) < 0.1
+    assert 0.4 <= _time_a_refill(manager) < 1.5
+    unpaced = _paced(quiet=0.0)
+    unpaced._last_demand = time.monotonic()
+    assert _time_a_refill(unpaced) < 0.1
+
+
+def test_shipped_config_paces_refills():
+    cfg = json.loads((ROOT / "voila.json").read_text())["CappedKernelManager"]
+    assert 0 < cfg["refill_quiet"] <= 10 and cfg["refill_max_wait"] >= 10 * cfg["refill_quiet"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 
+from rpmkit.ui import _lean  # noqa: F401  (before plotly/nbformat load anywhere in a kernel)
+
 _WHERE = {
     "ARDashboardApp": "dashboard",
     "AppIndex": "index",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 
@@ -10,12 +11,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rpmkit import kpi, money, plots
+from rpmkit.io.loader import _give_back_memory as give_back_memory
 from rpmkit.ledger import Ledger
-from rpmkit.ui import data
+from rpmkit.ui import _lean, data  # noqa: F401 (_lean, before charts, keeps imports quick)
 from rpmkit.ui.charts import ChartSlot
 from rpmkit.ui.format import format_money
 from rpmkit.ui.formulas import formula_html
-from rpmkit.ui.loading import load_friendly
+from rpmkit.ui.loading import load_ledger
 from rpmkit.ui.tile import KpiTile
 from rpmkit.ui.widgets import MethodNote, Notice, TableView, style_widget
 
@@ -35,6 +37,7 @@ TILES = (
 
 MAX_CUSTOMERS = 200
 TOP_CUSTOMERS = 10
+CUSTOMER_VIEWS = 8  # customers' sub-ledgers kept for their open items
 
 
 class ARDashboardApp(w.VBox):
@@ -49,6 +52,12 @@ class ARDashboardApp(w.VBox):
         ledger's last month end, with a notice.
     trend_months
         Points on the DSO-family trend (one per month, ending at the as-of date).
+
+    Examples
+    --------
+    >>> app = ARDashboardApp(None, message="The ledger could not be loaded.")
+    >>> app, app.notice.text
+    (ARDashboardApp(no ledger), 'The ledger could not be loaded.')
     """
 
     def __init__(
@@ -201,10 +210,15 @@ class ARDashboardApp(w.VBox):
         cls, source=None, *, preset=None, as_of=None, trend_months: int = 12
     ) -> ARDashboardApp:
         """Load ``source`` (blank: the sample ledger) and show it; a failed load shows why."""
-        result, message = load_friendly(source, preset)
-        if result is None:
+        ledger, message = load_ledger(source, preset)
+        if ledger is None:
             return cls(None, message=message)
-        return cls(result.ledger, as_of, trend_months=trend_months)
+        app = cls(ledger, as_of, trend_months=trend_months)
+        # The first refresh leaves freed temporaries in malloc's and Arrow's pools; a
+        # kernel of a shared server then holds ~10 MB less for as long as it lives.
+        gc.collect()
+        give_back_memory()
+        return app
 
     _pending = ""
 
@@ -214,6 +228,15 @@ class ARDashboardApp(w.VBox):
         if segment not in self._views:
             self._views[segment] = data.segment_ledger(self._ledger, segment)
         return self._views[segment]
+
+    def _customer_view(self, customer: str) -> Ledger:
+        # The listed customer rarely changes with the date: keep the last few views.
+        views = self.__dict__.setdefault("_customer_views", {})
+        if customer not in views:
+            if len(views) >= CUSTOMER_VIEWS:
+                views.pop(next(iter(views)))
+            views[customer] = data.customer_ledger(self._ledger, customer)
+        return views[customer]
 
     # ------------------------------------------------------------ callbacks
     def _on_as_of(self, change) -> None:
@@ -406,7 +429,9 @@ class ARDashboardApp(w.VBox):
             self._items.show(pd.DataFrame(), "open-items", title="Open items")
             return
         try:
-            items = data.customer_open_items(self._ledger, customer, t)
+            items = data.customer_open_items(
+                self._ledger, customer, t, view=self._customer_view(customer)
+            )
         except Exception:
             log.exception("ARDashboardApp: open items failed for %s at %s", customer, t.date())
             self._notice.show("The open items of this customer could not be listed.", "error")

@@ -116,11 +116,17 @@ def _in(values: pd.Series, allowed) -> np.ndarray:
     """Membership test that stays in Arrow (pandas' ``isin`` on Arrow strings is slow)."""
 
     def strings(s) -> pa.Array:
-        text = pd.Series(s, copy=False).astype("string").to_numpy(na_value=None)
-        return pa.array(text, type=pa.string())
+        s = pd.Series(s, copy=False)
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            arr = pa.array(s.array)  # a view of the Arrow buffers, not a copy to Python
+        else:
+            arr = pa.array(s.astype("string").to_numpy(na_value=None), type=pa.string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.cast(pa.large_string())
 
-    left, right = strings(values), strings(allowed)
-    return np.asarray(pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False), dtype=bool)
+    found = pc.is_in(strings(values), value_set=strings(allowed)).fill_null(False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _restrict(ledger: Ledger, invoice_mask: np.ndarray, customer_ids: pd.Series) -> Ledger:
@@ -130,14 +136,20 @@ def _restrict(ledger: Ledger, invoice_mask: np.ndarray, customer_ids: pd.Series)
     pay_keep = _in(ledger.payments["payment_id"], alloc["payment_id"]) | _in(
         ledger.payments["customer_id"], customer_ids
     )
-    return ledger.replace(
-        customers=ledger.customers[_in(ledger.customers["customer_id"], customer_ids)],
-        invoices=inv,
-        payments=ledger.payments[pay_keep],
-        allocations=alloc,
-        adjustments=ledger.adjustments[_in(ledger.adjustments["invoice_id"], ids)],
-        disputes=ledger.disputes[_in(ledger.disputes["invoice_id"], ids)],
-        activities=ledger.activities[_in(ledger.activities["customer_id"], customer_ids)],
+    tables = {
+        "customers": ledger.customers[_in(ledger.customers["customer_id"], customer_ids)],
+        "invoices": inv,
+        "payments": ledger.payments[pay_keep],
+        "allocations": alloc,
+        "adjustments": ledger.adjustments[_in(ledger.adjustments["invoice_id"], ids)],
+        "disputes": ledger.disputes[_in(ledger.disputes["invoice_id"], ids)],
+        "activities": ledger.activities[_in(ledger.activities["customer_id"], customer_ids)],
+    }
+    # Row subsets of a canonical ledger are canonical once renumbered: skip the
+    # constructor's column-by-column coercion (a third of a customer view's cost).
+    tables = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
+    return Ledger._trusted(
+        ledger.reporting_currency, ledger.cutoff, fx_rates=ledger.fx_rates, **tables
     )
 
 
@@ -282,13 +294,17 @@ def top_past_due(
     return frame.reset_index(drop=True)
 
 
-def customer_open_items(ledger: Ledger, customer_id: str, as_of) -> pd.DataFrame:
+def customer_open_items(
+    ledger: Ledger, customer_id: str, as_of, *, view: Ledger | None = None
+) -> pd.DataFrame:
     """One customer's open invoices at ``as_of``, oldest due first, amounts in their currency.
 
     Columns: ``invoice_id, invoice_date, due_date, currency, amount, open_amount,
-    days_past_due, bucket, disputed``.
+    days_past_due, bucket, disputed``. ``view`` reuses :func:`customer_ledger`'s
+    result for this customer, already computed.
     """
-    view = customer_ledger(ledger, customer_id)
+    if view is None:
+        view = customer_ledger(ledger, customer_id)
     items = view.open_items(as_of)
     cols = [
         "invoice_id",

@@ -22,6 +22,7 @@ __all__ = [
     "data_roots",
     "friendly_load_error",
     "load_friendly",
+    "load_ledger",
     "preset_names",
     "resolve_typed_source",
 ]
@@ -135,3 +136,49 @@ def load_friendly(source=None, preset=None, *, typed: bool = False, extra_roots=
     except Exception:
         log.exception("load failed for %r", source)
         return None, CANNOT_READ
+
+
+class _Unloadable(Exception):
+    """A failed load's friendly message, carried through :func:`rpmkit.cache.cached_ledger`."""
+
+
+def load_ledger(source=None, preset=None):
+    """``(Ledger, "")`` or ``(None, message)`` like :func:`load_friendly`, through the cache.
+
+    A source on disk is loaded once per content (see :mod:`rpmkit.cache`): the kernels
+    of a shared server then map one copy of the ledger instead of each loading its own.
+    Only notebook parameters come here, never a source typed into an app.
+
+    Examples
+    --------
+    >>> ledger, message = load_ledger("no/such/folder")
+    >>> ledger is None, message == NOT_FOUND
+    (True, True)
+    """
+    from rpmkit.cache import cached_ledger
+
+    def load(src, pre):
+        result, message = load_friendly(source, preset)
+        if result is None:
+            raise _Unloadable(message)
+        return result.ledger
+
+    blank = source is None or str(source).strip() == ""
+    target = sample_dir() if blank else source
+    if isinstance(target, str) and not _URL.match(target):
+        target = Path(target).expanduser()
+    if not blank and isinstance(target, Path) and not target.exists():
+        log.warning("source not found: %s", target)
+        return None, NOT_FOUND
+    try:
+        found = cached_ledger(target, preset or None, load=load)
+    except Exception:
+        log.exception("ledger cache failed for %r; loading directly", source)
+        result, message = load_friendly(source, preset)
+        return (None, message) if result is None else (result.ledger, "")
+    if found.ledger is None:
+        error = found.error
+        return None, str(error) if isinstance(error, _Unloadable) else CANNOT_READ
+    if found.hit:
+        log.info("ledger mapped from the cache (%s)", found.key)
+    return found.ledger, ""
