@@ -206,7 +206,8 @@ def _opening_draws(scenario: Scenario, streams: Streams, opening: pd.DataFrame, 
     missing = [c for c in OPENING_COLUMNS if c not in opening.columns]
     if missing:
         raise ValueError(f"opening: missing column(s) {', '.join(missing)}")
-    unknown = sorted(set(opening["segment"].astype(str)) - set(seg_index))
+    codes, labels = pd.factorize(opening["segment"].astype(str))
+    unknown = sorted(set(labels) - set(seg_index))
     if unknown:
         raise ValueError(f"opening.segment: {unknown} are not segments of the scenario")
     n = len(opening)
@@ -215,7 +216,7 @@ def _opening_draws(scenario: Scenario, streams: Streams, opening: pd.DataFrame, 
     due = (pd.to_datetime(opening["due_date"]) - start).dt.days.to_numpy(dtype=float)
     if (issue >= 0).any():
         raise ValueError("opening.invoice_date must be before the scenario start")
-    segment = np.array([seg_index[s] for s in opening["segment"].astype(str)], dtype=np.int64)
+    segment = np.array([seg_index[s] for s in labels], dtype=np.int64)[codes]
     payers = [scenario.payer(s.name) for s in scenario.sales]
     mean = np.array([p.delay_mean_days for p in payers])[segment]
     sd = np.maximum(np.array([p.delay_sd_days for p in payers])[segment], 1e-9)
@@ -272,10 +273,12 @@ def draw_orders(
         n_open = len(opening)
         known = pd.Series(np.asarray(cust_ids.to_pylist()), dtype=str)
         op_cust = opening["customer_id"].astype(str).reset_index(drop=True)
-        extra = op_cust[~op_cust.isin(known)].drop_duplicates().reset_index(drop=True)
+        # a hash lookup: Series.isin on Arrow strings walks the known ids in Python
+        first_new = op_cust[pd.Index(known).get_indexer(op_cust) < 0].drop_duplicates()
+        extra = first_new.reset_index(drop=True)
         all_ids = pd.concat([known, extra], ignore_index=True)
         pos = pd.Index(all_ids).get_indexer(op_cust)
-        extra_seg = op["segment"][op_cust[~op_cust.isin(known)].drop_duplicates().index]
+        extra_seg = op["segment"][first_new.index]
         cust_segment = np.r_[cust_segment, extra_seg]
         limit = np.r_[limit, np.full(len(extra), -1, dtype=np.int64)]
         cust_ids = pa.array(all_ids.to_numpy(dtype=object), type=pa.string())

@@ -20,7 +20,7 @@ from rpmkit.sim.orders import Orders
 from rpmkit.sim.params import Scenario
 from rpmkit.synth import text
 
-__all__ = ["DAILY_COLUMNS", "daily_frame", "ledger", "orders_frame"]
+__all__ = ["DAILY_COLUMNS", "daily_columns", "daily_frame", "ledger", "orders_frame", "settlement"]
 
 SETTLING = (rec.PAYMENT, rec.DISCOUNT, rec.CREDIT_NOTE, rec.WRITE_OFF)
 
@@ -55,8 +55,9 @@ def _ids(prefix: str, n: int, width: int = 7) -> pa.Array:
     return text.ids(prefix, np.arange(1, n + 1), text.id_width(n, width))
 
 
-def orders_frame(o: Orders, log: rec.Log) -> pd.DataFrame:
-    """One row per order: identity, pre-drawn natural payment time, acceptance and settlement."""
+def settlement(o: Orders, log: rec.Log) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per order: accepted, settled amount (minor units) and the time of the settling
+    event that closed it (NaN while open)."""
     accepted = np.zeros(o.n, dtype=bool)
     accepted[log.order[log.kind == rec.ISSUE]] = True
     m = log.mask(*SETTLING)
@@ -65,6 +66,12 @@ def orders_frame(o: Orders, log: rec.Log) -> pd.DataFrame:
     # an order is settled when its settling events sum to its amount
     paid = group_sum(log.order[m], log.amount[m], o.n)
     settled[(paid < o.amount) | np.isinf(settled)] = np.nan
+    return accepted, paid, settled
+
+
+def orders_frame(o: Orders, log: rec.Log) -> pd.DataFrame:
+    """One row per order: identity, pre-drawn natural payment time, acceptance and settlement."""
+    accepted, paid, settled = settlement(o, log)
     return pd.DataFrame(
         {
             "invoice_id": text.series(o.ids),
@@ -223,13 +230,19 @@ def _per_day(mask: np.ndarray, day: np.ndarray, values: np.ndarray, days: int) -
 
 def daily_frame(scenario: Scenario, o: Orders, log: rec.Log) -> pd.DataFrame:
     """One row per simulated day: ``date`` and the :data:`DAILY_COLUMNS`."""
+    out = {"date": _dates(scenario.start_date, np.arange(scenario.horizon_days))}
+    return pd.DataFrame(out | daily_columns(scenario, o, log))
+
+
+def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.ndarray]:
+    """The :data:`DAILY_COLUMNS` as arrays of ``horizon_days`` values, in that order."""
     h = scenario.horizon_days
     day = log.day()
     big = np.iinfo(np.int64).max // 4
     scale = 10 ** money.exponent(scenario.currency)
     issued = log.kind == rec.ISSUE
     settling = log.mask(*SETTLING)
-    out: dict[str, np.ndarray] = {"date": _dates(scenario.start_date, np.arange(h))}
+    out: dict[str, np.ndarray] = {}
     out["sales"] = _per_day(issued & (log.time >= 0), day, log.amount, h)
     out["receipts"] = _per_day(log.kind == rec.PAYMENT, day, log.amount, h)
     # Each invoice adds its amount from its issue day on; each settling event
@@ -279,4 +292,4 @@ def daily_frame(scenario: Scenario, o: Orders, log: rec.Log) -> pd.DataFrame:
     out["queue_length"] = np.searchsorted(queued, ends, side="left") - np.searchsorted(
         left, ends, side="left"
     )
-    return pd.DataFrame(out)
+    return out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
+from heapq import heappop, heappush
+from math import floor
 
 import numpy as np
 import simpy
@@ -109,7 +110,8 @@ class CallCentre:
         self.idle = collectors.count  # collectors waiting for a call
         self.calling = False  # a wake-up for the idle collectors is scheduled
         self.waiting: dict[int, tuple[int, int]] = {}  # invoice -> (sequence number, step)
-        self._on_free = self._free
+        # bound once: a bound method made per scheduled callback costs as much as the call
+        self._on_free, self._on_idle, self._on_shift = self._free, self._call_idle, self._serve
 
     def __len__(self) -> int:
         return len(self.heap) + len(self.incoming)
@@ -119,21 +121,24 @@ class CallCentre:
 
     def enqueue(self, invoice: int, step: int) -> bool:
         """Queue a call; False (nothing queued) when the invoice already waits for one."""
-        if invoice in self.waiting:
+        waiting = self.waiting
+        if invoice in waiting:
             return False
         now = self.env.now
-        self.waiting[invoice] = (self.seq, step)
+        seq = self.seq
+        waiting[invoice] = (seq, step)
+        self.seq = seq + 1
         if self.scalar is not None:
             amount, issued, due, risk = self.item(invoice)
-            key = self.scalar(amount, issued, due, now, risk)
-            heapq.heappush(self.heap, (key, self.seq, invoice, now, step))
+            heappush(
+                self.heap, (self.scalar(amount, issued, due, now, risk), seq, invoice, now, step)
+            )
         else:
-            self.incoming.append((invoice, now, step, self.seq))
-        self.seq += 1
+            self.incoming.append((invoice, now, step, seq))
         if self.idle and not self.calling:
             # the idle collectors look once every call queued at this instant is in
             self.calling = True
-            Timeout(self.env, 0.0).callbacks.append(self._call_idle)
+            Timeout(self.env, 0.0).callbacks.append(self._on_idle)
         return True
 
     def cancel(self, invoice: int) -> int:
@@ -152,14 +157,14 @@ class CallCentre:
         items["queued"] = np.fromiter((c[1] for c in calls), dtype=float, count=n)
         keys = np.asarray(self.rule(items, self.env.now), dtype=float).tolist()
         for key, (invoice, queued, step, seq) in zip(keys, calls, strict=True):
-            heapq.heappush(self.heap, (key, seq, invoice, queued, step))
+            heappush(self.heap, (key, seq, invoice, queued, step))
 
     def _next(self) -> tuple[int, float, int] | None:
         if self.incoming:
             self._key_incoming()
         heap, waiting = self.heap, self.waiting
         while heap:
-            _, seq, invoice, queued, step = heapq.heappop(heap)
+            _, seq, invoice, queued, step = heappop(heap)
             live = waiting.get(invoice)
             if live is None or live[0] != seq:
                 continue  # withdrawn with :meth:`cancel`
@@ -178,7 +183,8 @@ class CallCentre:
 
     def _free(self, event) -> None:
         """A collector finished a call: report it, then serve the next."""
-        self.on_done(*event._value)
+        invoice, step = event._value
+        self.on_done(invoice, step)
         self._serve()
 
     def _serve(self, event=None) -> bool:
@@ -189,10 +195,11 @@ class CallCentre:
         are woken one per queued call instead of all at once."""
         env = self.env
         now = env.now
-        day = math.floor(now + _EPS)
-        if self.shift < 1.0 and now - day >= self.shift - _EPS:
-            Timeout(env, day + 1 - now).callbacks.append(self._serve)
-            return True
+        if self.shift < 1.0:
+            day = floor(now + _EPS)
+            if now - day >= self.shift - _EPS:
+                Timeout(env, day + 1 - now).callbacks.append(self._on_shift)
+                return True
         call = self._next()
         if call is None:
             self.idle += 1

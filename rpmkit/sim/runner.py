@@ -6,9 +6,10 @@ not depend on where or in which order it ran. Replications run inline
 (``processes=1``), on local processes (the default,
 :class:`concurrent.futures.ProcessPoolExecutor`) or on Dask distributed
 (given a ``distributed.Client`` or a scheduler address), with no other
-change. Each worker returns a :class:`Replica` — the daily series as one
-compact array, the monthly KPIs and the replication's headline KPIs — never
-its events, so memory grows with replications × days, not with events.
+change. Each worker returns a :class:`~rpmkit.sim.replica.Replica` — the daily
+series as one compact array, the monthly KPIs and the replication's headline
+KPIs, computed from the event records without building the canonical ledger —
+never its events, so memory grows with replications × days, not with events.
 
 >>> import dataclasses
 >>> from rpmkit.sim import Behaviour, PayerBehaviour, Scenario, SegmentSales
@@ -206,8 +207,10 @@ class RunResult:
         One row per replication, the :data:`KPIS` (also as ``kpis_``).
     runs
         One row per replication: ``sim_events``, ``sim_seconds``, ``seconds``, ``cpu_seconds``,
-        ``littles_law_error`` (:func:`rpmkit.sim.littles_law`, window without
-        the first and last quarter of the horizon).
+        ``sim_cpu_seconds`` (the part of ``cpu_seconds`` spent drawing and in the
+        event loop; the rest is the summary), ``littles_law_error``
+        (:func:`rpmkit.sim.littles_law`, window without the first and last
+        quarter of the horizon).
     ledger
         Replication 0's simulated ledger.
     results

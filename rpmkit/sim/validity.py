@@ -12,7 +12,7 @@ import numpy as np
 
 from rpmkit.sim.records import SimResult
 
-__all__ = ["erlang_c", "littles_law"]
+__all__ = ["erlang_c", "littles_law", "littles_law_arrays"]
 
 
 def erlang_c(servers: int, offered_load: float) -> dict[str, float]:
@@ -48,21 +48,58 @@ def littles_law(result: SimResult, warmup_days: int, cooldown_days: int) -> dict
     residual ``relative_error = predicted / mean_open_ar − 1`` then comes only
     from invoices straddling the window's two edges, which cancel on average.
     """
-    h = result.scenario.horizon_days
+    o = result.orders
+    return littles_law_arrays(
+        result.daily["open_ar"].to_numpy(),
+        o["issue_time"].to_numpy(),
+        o["accepted"].to_numpy(),
+        o["settled_time"].to_numpy(),
+        o["amount"].to_numpy(),
+        result.scenario.horizon_days,
+        warmup_days,
+        cooldown_days,
+    )
+
+
+def littles_law_arrays(
+    open_ar: np.ndarray,
+    issue_time: np.ndarray,
+    accepted: np.ndarray,
+    settled_time: np.ndarray,
+    amount: np.ndarray,
+    horizon_days: int,
+    warmup_days: int,
+    cooldown_days: int,
+) -> dict[str, float]:
+    """:func:`littles_law` on arrays: the daily open AR and, per order, its issue
+    time, acceptance, settled time (NaN while open) and amount.
+
+    >>> law = littles_law_arrays(
+    ...     np.full(10, 300.0),
+    ...     np.arange(10.0),
+    ...     np.ones(10, bool),
+    ...     np.arange(10.0) + 3,
+    ...     np.full(10, 100),
+    ...     10,
+    ...     2,
+    ...     4,
+    ... )
+    >>> law["days_to_collect"], law["predicted"], law["relative_error"]
+    (3.0, 300.0, 0.0)
+    """
+    h = horizon_days
     a, b = warmup_days, h - 1 - cooldown_days
     if not 0 <= a < b:
         raise ValueError(
             f"empty window: warmup_days={a}, cooldown_days={cooldown_days}, horizon={h}"
         )
-    d = result.daily
-    mean_ar = float(d["open_ar"].iloc[a : b + 1].mean())
-    o = result.orders
-    issue_day = np.floor(o["issue_time"].to_numpy())
-    sel = o["accepted"].to_numpy() & (issue_day >= a) & (issue_day <= b)
-    settled = np.floor(o["settled_time"].to_numpy()[sel])
+    mean_ar = float(np.mean(open_ar[a : b + 1]))
+    issue_day = np.floor(issue_time)
+    sel = accepted & (issue_day >= a) & (issue_day <= b)
+    settled = np.floor(settled_time[sel])
     censored = np.isnan(settled)
     settled = np.where(censored, h, settled)
-    amount = o["amount"].to_numpy()[sel].astype(float)
+    amount = amount[sel].astype(float)
     w = float((amount * (settled - issue_day[sel])).sum() / amount.sum())
     lam = float(amount.sum() / (b - a + 1))
     return {

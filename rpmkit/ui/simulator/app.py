@@ -21,6 +21,7 @@ import pandas as pd
 
 from rpmkit.ledger import Ledger
 from rpmkit.plots.sim import policy_figure
+from rpmkit.sim.workers import warm_up
 from rpmkit.ui import data
 from rpmkit.ui.charts import ChartSlot
 from rpmkit.ui.download import DownloadLinks
@@ -92,6 +93,9 @@ class PolicySimulatorApp(w.VBox):
         self._refresh_baseline()
         if pending:
             self._notice.show(pending, "info")
+        # the process pools of a run fork from a server that imports the simulator
+        # first: started now, while the user sets the levers, not on the first Run
+        warm_up(processes)
 
     @classmethod
     def from_source(
