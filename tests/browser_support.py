@@ -70,14 +70,36 @@ class Watch:
         assert not self.external, f"the page asked other hosts for: {self.external}"
 
 
+FIRST_CHART = ".rpm-first-chart"
+"""The early drawing of a cell's first chart (``rpmkit.ui.charts.first_chart_output``),
+there until the live chart in its slot has drawn."""
+
+LIVE = "() => !document.querySelector('.rpm-first-chart')"
+"""The early drawing has handed over to the live chart (or there was none)."""
+
+
 def open_app(page, server, notebook: str, ready: str = ".js-plotly-plot .main-svg") -> float:
-    """Open a notebook's app and wait for ``ready``; returns the seconds it took."""
+    """Open a notebook's app and wait for ``ready``; returns the seconds it took.
+
+    With the default ``ready`` that is the first chart on screen, early drawing or
+    live; it then also waits for the live charts, so the caller reads and drives
+    the widgets, never the early drawing.
+    """
     start = time.monotonic()
     page.goto(f"{server.url}/voila/render/{notebook}", timeout=PAGE_TIMEOUT_MS)
     page.wait_for_selector(ready, state="attached", timeout=PAGE_TIMEOUT_MS)
     elapsed = time.monotonic() - start
+    if ready == ".js-plotly-plot .main-svg":
+        page.wait_for_function(LIVE, timeout=PAGE_TIMEOUT_MS)
     assert ERROR_TEXT not in page.content(), server.log_text()[-4000:]
     return elapsed
+
+
+def open_app_live(page, server, notebook: str) -> tuple[float, float]:
+    """Open a notebook's app; seconds to the first chart on screen and to the live chart."""
+    start = time.monotonic()
+    first = open_app(page, server, notebook)
+    return first, time.monotonic() - start
 
 
 def plot_state(page, index: int = 0) -> str:

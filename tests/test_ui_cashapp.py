@@ -55,6 +55,33 @@ def test_threshold_moves_the_marker_and_the_rates(app):
     assert app.rates_text == before_text
 
 
+def test_threshold_moves_reuse_the_windows_curve(app, monkeypatch):
+    # the 101-threshold curve is computed once per window: a slider move only places
+    # the marker on it (it was most of a move's time)
+    ev = app._evaluation()
+    curve = app.figures["curve"]
+    before = [list(t.y) for t in curve.data if not t.name.startswith("threshold")]
+    calls = []
+    real = CashAppEvaluation.curve_
+
+    def counted(self):
+        calls.append(1)
+        return real.fget(self)
+
+    monkeypatch.setattr(CashAppEvaluation, "curve_", property(counted))
+    app._threshold.value = 0.55
+    app._threshold.value = 0.9
+    assert calls == []
+    after = [list(t.y) for t in curve.data if not t.name.startswith("threshold")]
+    assert after == before
+    expected = real.fget(ev)
+    auto = [t for t in curve.data if t.name == "auto-applied"][0]
+    assert list(auto.y) == pytest.approx(list(100 * expected["auto_rate"]))
+    marker = [t for t in curve.data if t.name.startswith("threshold")][0]
+    at = expected.loc[(expected["threshold"] - 0.9).abs().idxmin(), "auto_rate"]
+    assert list(marker.y) == pytest.approx([100 * at])
+
+
 def test_rule_and_noise_charts_and_review_queue(app):
     rules = app.figures["rules"].data[0]
     assert "reference" in list(rules.y)

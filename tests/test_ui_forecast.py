@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ def ledger():
 
 @pytest.fixture(scope="module")
 def app(ledger):
-    return CashForecastApp(ledger, "2024-06-30", fast=True)
+    # computing ahead has its own test; here it would only compete for the CPU
+    return CashForecastApp(ledger, "2024-06-30", fast=True, prefetch=False)
 
 
 def named(fig) -> dict:
@@ -63,8 +65,36 @@ def test_controls_recompute(app):
     app._weeks.value = 13
 
 
+def test_other_horizons_are_computed_ahead_and_equal_a_fresh_fit(ledger, monkeypatch):
+    app = CashForecastApp(ledger, "2024-06-30", weeks=13, fast=True)
+    assert app.wait_prefetch(180)
+    t = pd.Timestamp("2024-06-30")
+    assert set(app._cache) == {(t, h) for h in (4, 8, 13, 26)}
+    # a horizon change now only draws: no fit runs on the control's thread
+    fits = []
+    real_fit = CashForecast.fit
+
+    def counted(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():  # not other apps' prefetch
+            fits.append(self.weeks)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(CashForecast, "fit", counted)
+    app._weeks.value = 8
+    assert fits == []
+    fresh = real_fit(CashForecast(8, 300, seed=0), ledger, t)
+    assert np.allclose(named(app.figures["forecast"])["P50"].y, fresh.weekly_["p50"])
+    assert "8-week receipts" in app.tiles_text
+
+
+def test_no_prefetch_when_switched_off(ledger):
+    app = CashForecastApp(ledger, "2024-06-30", weeks=4, fast=True, prefetch=False)
+    assert app.wait_prefetch(1)
+    assert list(app._cache) == [(pd.Timestamp("2024-06-30"), 4)]
+
+
 def test_bad_date_is_friendly(ledger):
-    app = CashForecastApp(ledger, "end of june", weeks=4, fast=True)
+    app = CashForecastApp(ledger, "end of june", weeks=4, fast=True, prefetch=False)
     assert "is not a date" in app.notice.text and looks_friendly(app.notice.text)
     assert app.figures["forecast"] is not None  # it still shows the default date
     app._as_of.value = None

@@ -117,6 +117,7 @@ class CashApplicationApp(w.VBox):
         self._currency = ledger.reporting_currency
         self._as_of = data.default_as_of(ledger)
         self._cache: dict[tuple, CashAppEvaluation] = {}
+        self._curves: dict[tuple, pd.DataFrame] = {}
         self._threshold = w.FloatSlider(
             value=threshold,
             min=0.0,
@@ -198,8 +199,9 @@ class CashApplicationApp(w.VBox):
         self._threshold.observe(self._on_threshold, names="value")
         self._months.observe(self._on_run, names="value")
         self._payers.observe(self._on_run, names="value")
-        self._show_disputes()
+        # the open tab's chart first: a cell's first chart is the one the page draws early
         self._run()
+        self._show_disputes()
 
     @classmethod
     def from_source(cls, source=None, preset=None, fast: bool = False) -> CashApplicationApp:
@@ -224,6 +226,14 @@ class CashApplicationApp(w.VBox):
         ev = self._cache[key]
         ev.threshold = ev.engine.threshold = self._threshold.value
         return ev
+
+    def _curve_of(self, ev: CashAppEvaluation) -> pd.DataFrame:
+        # the trade-off curve (101 thresholds) does not move with the threshold; computing
+        # it once per window keeps a slider move to the marker, the rates and the queue
+        key = (self._months.value, self._payers.value)  # as in _evaluation
+        if key not in self._curves:
+            self._curves[key] = ev.curve_
+        return self._curves[key]
 
     def _on_run(self, _change=None) -> None:
         # applying a window of payments takes seconds: say so while it runs
@@ -256,7 +266,7 @@ class CashApplicationApp(w.VBox):
             f"review queue <b>{int((~pays['auto'] & (pays['rule'] != 'unmatched')).sum()):,}</b>"
             f" · unapplied {html.escape(format_money(unapplied, self._currency))}</div>"
         )
-        self._curve.show(threshold_curve(ev.curve_, t))
+        self._curve.show(threshold_curve(self._curve_of(ev), t))
         by_rule = evaluate.by_rule(ev.checked_, t)
         self._rules_chart.show(rate_bars(by_rule, "Auto-matched right, by rule"))
         self._rules_table.show(

@@ -1,14 +1,28 @@
 """Charts in apps: a ``FigureWidget`` per app, redrawn in place, sized to its container.
 
 Under Voila, each chart's front-end code comes from one URL the browser caches
-(:class:`ServedFigureWidget`), not as a 5 MB string inside every chart's state.
+(:class:`ServedFigureWidget`), not as a 5 MB string inside every chart's state, and
+the first chart of a cell is also drawn before the kernel connects
+(:func:`first_chart_output`): the page carries its figure, the ``rpmkit`` template
+draws it as soon as plotly's bundle runs and hands its place to the live chart.
+
+Examples
+--------
+>>> import plotly.graph_objects as go
+>>> fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+>>> out = first_chart_output(fig, slot="m1", config={"displaylogo": False})
+>>> spec = out[FIRST_CHART_MIME]
+>>> spec["slot"], spec["figure"]["data"][0]["type"], spec["config"]
+('m1', 'bar', {'displaylogo': False})
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
+import threading
 
 import anywidget
 import ipywidgets as w
@@ -16,7 +30,14 @@ import plotly.graph_objects as go
 
 from rpmkit.config import PLOTLY_BUNDLE_URL, serve_plotly_bundle
 
-__all__ = ["ChartSlot", "ServedFigureWidget", "figure_widget", "refresh_figure"]
+__all__ = [
+    "FIRST_CHART_MIME",
+    "ChartSlot",
+    "ServedFigureWidget",
+    "figure_widget",
+    "first_chart_output",
+    "refresh_figure",
+]
 
 log = logging.getLogger("rpmkit.ui")
 
@@ -65,21 +86,110 @@ def _served() -> bool:
     return _under_voila() and _bundle_ready()
 
 
+def _plot_config(filename: str) -> dict:
+    # the camera button (download as PNG) is how a chart is exported
+    return {
+        "responsive": True,
+        "displaylogo": False,
+        "toImageButtonOptions": {"filename": filename, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
 def figure_widget(fig: go.Figure, *, filename: str = "rpmkit-chart") -> go.FigureWidget:
     """A ``FigureWidget`` of ``fig`` whose camera button saves ``filename``.png.
 
     Under Voila it is a :class:`ServedFigureWidget`; in JupyterLab plotly's own.
     """
     fw = ServedFigureWidget(fig) if _served() else go.FigureWidget(fig)
-    # plotly has no public setter for the widget's plot config; the camera button
-    # (download as PNG) is how a chart is exported.
-    fw._config = {
-        "responsive": True,
-        "displaylogo": False,
-        "toImageButtonOptions": {"filename": filename, "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-    }
+    # plotly has no public setter for the widget's plot config
+    fw._config = _plot_config(filename)
     return fw
+
+
+FIRST_CHART_MIME = "application/vnd.rpmkit.first-chart+json"
+"""The output type the ``rpmkit`` Voila template draws as a cell's first chart.
+
+Voila's front end has no renderer for it and leaves it alone; JupyterLab never
+gets one (:meth:`ChartSlot.show` emits it only under Voila).
+"""
+
+FIRST_CHART_MAX_CHARS = 400_000
+"""A bigger figure is not repeated in the page: its bytes would cost more than they save."""
+
+# message ids of the cells (execute requests) that already carry a first chart
+_cells_with_first_chart: set[str] = set()
+
+
+def first_chart_output(fig: go.Figure, *, slot: str, config: dict) -> dict:
+    """The output that lets the page draw ``fig`` before the kernel connects.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The figure the live chart starts with.
+    slot : str
+        The model id of the :class:`ChartSlot` the live chart goes in; the page finds
+        the slot by its ``rpm-slot-<id>`` class, moves the early drawing into it and
+        removes the drawing once the live chart has drawn.
+    config : dict
+        plotly.js config of the live chart (so both look and export the same).
+
+    Returns
+    -------
+    dict
+        A mime bundle with :data:`FIRST_CHART_MIME` only, for ``display(..., raw=True)``.
+    """
+    # plotly's own encoder: numpy arrays become typed-array specs plotly.js reads
+    return _first_chart_bundle(fig.to_json(), slot, config)
+
+
+def _first_chart_bundle(figure_json: str, slot: str, config: dict) -> dict:
+    if not slot:
+        raise ValueError("first_chart_output needs the slot's model id")
+    figure = json.loads(figure_json)
+    return {FIRST_CHART_MIME: {"slot": slot, "figure": figure, "config": config}}
+
+
+def _running_cell() -> str | None:
+    """The message id of the cell being run, when called from the cell itself.
+
+    Callbacks (comm messages) and worker threads answer ``None``: their output
+    would not land where the page can draw it before the widgets.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets needs IPython
+        return None
+    shell = get_ipython()
+    header = (getattr(shell, "parent_header", None) or {}).get("header") or {}
+    if header.get("msg_type") != "execute_request":
+        return None
+    return header.get("msg_id") or None
+
+
+def _announce_first_chart(fig: go.Figure, slot: str, config: dict) -> None:
+    # once per cell: the page draws one chart early; the rest arrive live, and a
+    # chart in a tab not yet shown must not appear above the app meanwhile
+    if not _served() or os.environ.get("RPMKIT_FIRST_CHART") == "live":
+        return
+    cell = _running_cell()
+    if cell is None or cell in _cells_with_first_chart:
+        return
+    _cells_with_first_chart.add(cell)
+    try:
+        text = fig.to_json()
+        if len(text) > FIRST_CHART_MAX_CHARS:
+            return
+        bundle = _first_chart_bundle(text, slot, config)
+    except (TypeError, ValueError) as exc:  # an unusual figure: the live chart suffices
+        log.info("no early drawing of a chart: %s", exc)
+        return
+    from IPython.display import display
+
+    display(bundle, raw=True)
 
 
 def _without(props: dict, keys: tuple[str, ...]) -> dict:
@@ -164,10 +274,14 @@ class ChartSlot(w.VBox):
         super().__init__(layout=w.Layout(width="100%", align_items="stretch"))
         self._filename = filename
         self.figure: go.FigureWidget | None = None
+        # where the page puts the early drawing of this slot's first chart
+        self.add_class(f"rpm-slot-{self.model_id}")
 
     def show(self, fig: go.Figure) -> None:
+        """Show ``fig``: the first one creates the chart, later ones update it in place."""
         if self.figure is None:
             self.figure = figure_widget(fig, filename=self._filename)
             self.children = (_PlotResizer(), self.figure)
+            _announce_first_chart(fig, self.model_id, self.figure._config)
         else:
             refresh_figure(self.figure, fig)

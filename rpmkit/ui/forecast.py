@@ -3,9 +3,11 @@
 The app wires its controls to :class:`rpmkit.forecast.CashForecast` and
 :class:`rpmkit.forecast.Backtest`; figures come from :mod:`rpmkit.plots.forecast`.
 The forecast is recomputed when the as-of date or the horizon changes (about a
-second on the sample). The back-test is long work: it runs behind a button in a
-background thread with a progress bar, so the page never freezes; in FAST mode it
-uses three origins and fewer draws.
+second on the sample); the other horizons at the shown date are computed ahead in a
+background thread (``prefetch``), so a horizon change usually finds its forecast ready.
+The back-test is long work: it runs behind a button in a background thread with a
+progress bar, so the page never freezes; in FAST mode it uses three origins and fewer
+draws.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class CashForecastApp(w.VBox):
         Initial horizon (one of 4, 8, 13, 26).
     fast
         Fewer draws and a three-origin back-test (for tests and quick looks).
+    prefetch
+        Compute the other horizons at the shown date in a background thread, nearest
+        first (the same seeded forecasts the controls would compute).
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class CashForecastApp(w.VBox):
         *,
         weeks: int = 13,
         fast: bool = False,
+        prefetch: bool = True,
         message: str = "",
     ) -> None:
         if int(weeks) not in HORIZONS:
@@ -105,6 +111,10 @@ class CashForecastApp(w.VBox):
         self._currency = ledger.reporting_currency
         self._first, self._last = ledger.date_range()
         self._cache: dict[tuple, CashForecast] = {}
+        self._prefetch = bool(prefetch)
+        self._lock = threading.Lock()  # guards _cache and _ahead, shared with the prefetch thread
+        self._ahead: dict[tuple, threading.Event] = {}  # set when that forecast is done or failed
+        self._generation = 0  # a newer date makes an older prefetch stop
         start, pending = data.initial_as_of(ledger, as_of, "CashForecastApp")
         self.forecast: CashForecast | None = None
         self.backtest: Backtest | None = None
@@ -232,10 +242,7 @@ class CashForecastApp(w.VBox):
             return
         weeks = int(self._weeks.value)
         try:
-            key = (t, weeks)
-            if key not in self._cache:
-                self._cache[key] = CashForecast(weeks, self._draws, seed=0).fit(self._ledger, t)
-            fc = self._cache[key]
+            fc = self._forecast(t, weeks)
         except ValueError as exc:
             log.warning("CashForecastApp: forecast at %s failed: %s", t.date(), exc)
             reason = str(exc)
@@ -253,6 +260,62 @@ class CashForecastApp(w.VBox):
         self._notice.clear()
         self.forecast = fc
         self._show(fc, t, weeks)
+        self._start_prefetch(t, weeks)
+
+    def _forecast(self, t: pd.Timestamp, weeks: int) -> CashForecast:
+        key = (t, weeks)
+        with self._lock:
+            done, ahead = self._cache.get(key), self._ahead.get(key)
+        if done is not None:
+            return done
+        if ahead is not None:
+            # being computed ahead: its remainder is quicker than a fit of our own
+            ahead.wait()
+            with self._lock:
+                done = self._cache.get(key)
+            if done is not None:
+                return done
+        fc = CashForecast(weeks, self._draws, seed=0).fit(self._ledger, t)
+        with self._lock:
+            self._cache[key] = fc
+        return fc
+
+    def _start_prefetch(self, t: pd.Timestamp, weeks: int) -> None:
+        if not self._prefetch:
+            return
+        with self._lock:
+            self._generation += 1
+            todo = [
+                (t, h)
+                for h in sorted(HORIZONS, key=lambda h: abs(h - weeks))
+                if (t, h) not in self._cache and (t, h) not in self._ahead
+            ]
+            for key in todo:
+                self._ahead[key] = threading.Event()
+            generation = self._generation
+        if todo:
+            threading.Thread(target=self._fill, args=(todo, generation), daemon=True).start()
+
+    def _fill(self, todo: list[tuple], generation: int) -> None:
+        for key in todo:
+            try:
+                # another date was picked: its forecasts matter more than these
+                if self._generation == generation:
+                    fc = CashForecast(key[1], self._draws, seed=0).fit(self._ledger, key[0])
+                    with self._lock:
+                        self._cache[key] = fc
+            except Exception as exc:  # the control computes it again and shows why
+                log.debug("CashForecastApp: forecast ahead at %s failed: %s", key, exc)
+            finally:
+                with self._lock:
+                    event = self._ahead.pop(key)
+                event.set()
+
+    def wait_prefetch(self, timeout: float = 120.0) -> bool:
+        """Wait for the forecasts being computed ahead; ``True`` when none is left (for tests)."""
+        with self._lock:
+            events = list(self._ahead.values())
+        return all(event.wait(timeout) for event in events)
 
     def _actuals(self, t: pd.Timestamp, weeks: int) -> np.ndarray | None:
         """Realised receipts when the ledger already covers the whole horizon."""
