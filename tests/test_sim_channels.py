@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sim_support import OPENING, START, one_payer
 
 from rpmkit import cli
 from rpmkit.sim import (
     Behaviour,
-    Collections,
-    Collectors,
-    Disputes,
     Model,
     PayerBehaviour,
     Scenario,
-    SegmentSales,
 )
 from rpmkit.sim.calibrate import calibrate
 from rpmkit.sim.calibrate_channels import channel_effects
@@ -27,36 +24,12 @@ from rpmkit.sim.levers import Channels, PaymentMethod, PromiseKeeping, Promises
 from rpmkit.synth import BehaviourSpec, SynthParams, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-START = pd.Timestamp("2025-01-01")
 IBM = ROOT.parent / "shared" / "datasets" / "ibm-ar" / "WA_Fn-UseC_-Accounts-Receivable.csv"
 
 
 def _quiet(channels: Channels, horizon=60, **sales) -> Scenario:
     """No dunning, calls, disputes or escalation: payments are the behaviour draws."""
-    seg = dict(name="smb", customers=1, invoices_per_day=1e-9, amount_mean=100.0) | sales
-    return Scenario(
-        horizon_days=horizon,
-        start=str(START.date()),
-        sales=(SegmentSales(**seg),),
-        behaviour=Behaviour(segments=(PayerBehaviour("smb", 7.0, 0.0, 30, 1.0, 0.0),)),
-        dunning=(),
-        collectors=Collectors(count=0),
-        disputes=Disputes(rate=0.0),
-        collections=Collections(agency_after_days=None, write_off_after_days=None),
-        channels=channels,
-    )
-
-
-OPENING = pd.DataFrame(
-    {
-        "invoice_id": ["INV-1"],
-        "customer_id": ["C1"],
-        "segment": ["smb"],
-        "invoice_date": [START - pd.Timedelta(days=20)],
-        "due_date": [START + pd.Timedelta(days=10)],
-        "amount": [50_000],
-    }
-)
+    return one_payer(7.0, horizon=horizon, sales=sales, channels=channels)
 
 
 def test_fee_float_and_method_of_one_payment_by_hand():

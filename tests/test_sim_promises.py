@@ -9,14 +9,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from sim_support import OPENING, START, one_payer
 
 from rpmkit import cli
 from rpmkit.kpi import promise_kept_rate
 from rpmkit.sim import (
     Behaviour,
-    Collections,
     Collectors,
-    Disputes,
     DunningStep,
     Model,
     PayerBehaviour,
@@ -28,36 +27,18 @@ from rpmkit.sim.calibrate_promises import estimate_promises, promise_outcomes
 from rpmkit.sim.levers import PromiseKeeping, Promises
 from rpmkit.synth import generate
 
-START = pd.Timestamp("2025-01-01")
-
 
 def _one_invoice(promises: Promises, *, delay=300.0, steps=None, horizon=60) -> Scenario:
     """No new sales; one opening invoice due on day 10 whose payer pays ``delay`` days late."""
-    return Scenario(
-        horizon_days=horizon,
-        start=str(START.date()),
-        sales=(SegmentSales("smb", 1, 1e-9, 100.0),),
-        behaviour=Behaviour(
-            segments=(PayerBehaviour("smb", delay, 0.0, 30, 1.0, 0.0),),
-        ),
+    return one_payer(
+        delay,
+        horizon=horizon,
         dunning=steps or (DunningStep(0, "call", 0.0, 0.0, 0.0),),
         collectors=Collectors(count=1, hours_per_day=24.0, handling_distribution="fixed"),
-        disputes=Disputes(rate=0.0),
-        collections=Collections(agency_after_days=None, write_off_after_days=None),
         promises=promises,
     )
 
 
-OPENING = pd.DataFrame(
-    {
-        "invoice_id": ["INV-1"],
-        "customer_id": ["C1"],
-        "segment": ["smb"],
-        "invoice_date": [START - pd.Timedelta(days=20)],
-        "due_date": [START + pd.Timedelta(days=10)],
-        "amount": [50_000],
-    }
-)
 SURE = dict(rate=1.0, lead_median_days=5.0, lead_sigma=0.0, slip_mean_days=0.0, slip_sd_days=0.0)
 
 
