@@ -149,3 +149,22 @@ def test_write_loads_and_rpmkit_kpis_runs(inline, tmp_path, capsys):
     snap = json.loads(capsys.readouterr().out)
     expected = inline.series("open_ar")[0].iloc[-1]
     assert snap["open_ar"] == pytest.approx(expected, abs=0.01)
+
+
+def test_a_money_sentence_shows_whole_units_when_three_digits_hide_the_change():
+    from rpmkit.sim.comparison import sentence
+
+    row = {
+        "base": 286_608_942.0,
+        "other": 287_311_090.0,
+        "difference": 702_148.0,
+        "ci_low": 619_769.0,
+        "ci_high": 784_526.0,
+    }
+    text = sentence("cash_collected", row, "USD", ("base", "e_invoicing"))
+    assert text == (
+        "Cash collected rises by $702k with e_invoicing, from $286,608,942 to $287,311,090 "
+        "(95 % CI of the change +$620k to +$785k), better."
+    )
+    row |= {"other": 300_000_000.0, "difference": 13_391_058.0}
+    assert "from $287M to $300M" in sentence("cash_collected", row, "USD", ("a", "b"))

@@ -135,9 +135,14 @@ def sentence(kpi: str, row: dict, currency: str, names: tuple[str, str]) -> str:
     verb = "rises" if diff > 0 else "falls"
     step = _fmt(abs(diff), unit, currency, change=True)
     verdict = "" if better == 0 else (", better" if diff * better > 0 else ", worse")
+    before, after = f(base), f(other)
+    if before == after and unit == "money":
+        # a change too small for three digits: "from $287M to $287M" says nothing
+        from rpmkit.plots.core import currency_prefix
+
+        before, after = (f"{currency_prefix(currency)}{v:,.0f}" for v in (base, other))
     return (
-        f"{label} {verb} by {step} with {names[1]}, from {f(base)} to {f(other)} "
-        f"({interval}){verdict}."
+        f"{label} {verb} by {step} with {names[1]}, from {before} to {after} ({interval}){verdict}."
     )
 
 
