@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import math
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,22 @@ __all__ = ["Model", "accelerate"]
 
 INF = math.inf
 _EPS = 1e-9
+
+
+@contextmanager
+def paused_gc():
+    """Python's cyclic garbage collector off for the block, then as it was.
+
+    The event loop allocates a tuple per record and event; the collector's
+    generational passes over them find nothing to free (about a fifth of the
+    loop's time); cycles left behind go at the next pass after the block."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Model(Interactions):
@@ -143,17 +160,10 @@ class Model(Interactions):
         horizon = float(s.horizon_days)
         steps = 0
         step = env.step
-        # The loop allocates a tuple per record and event; the collector's
-        # generational passes over them find nothing to free (a fifth of the loop).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             while env.peek() < horizon:
                 step()
                 steps += 1
-        finally:
-            if collecting:
-                gc.enable()
         return {
             "scenario": s,
             "replication": self.replication,

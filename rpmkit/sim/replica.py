@@ -28,11 +28,9 @@ True
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +45,7 @@ from rpmkit.ledger import Ledger
 from rpmkit.sim import outputs
 from rpmkit.sim import records as rec
 from rpmkit.sim.channels import CHANNEL_DAILY, channel_daily
-from rpmkit.sim.model import Model
+from rpmkit.sim.model import Model, paused_gc
 from rpmkit.sim.orders import Orders
 from rpmkit.sim.outputs import DAILY_COLUMNS
 from rpmkit.sim.params import Scenario
@@ -143,21 +141,6 @@ class Replica:
     stats: dict[str, float]
     ledger: Ledger | None = None
     result: SimResult | None = None
-
-
-# ------------------------------------------------------------ the event loop
-@contextmanager
-def _no_gc():
-    """The collector off while a replication runs: the loop allocates a tuple per
-    record and event, and the generational passes that triggers find nothing to
-    free (about a fifth of the loop's time); cycles left behind go at the next pass."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 # -------------------------------------------------------------- the summary
@@ -354,7 +337,7 @@ def run_replication(
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     model = Model(scenario, replication, rule=rule, opening=opening)
-    with _no_gc():
+    with paused_gc():  # the summary too: it reads a tuple per record
         run = model.simulate()
         sim_cpu = time.process_time() - cpu0
         o, log = run["o"], _log(run["rows"], run["extra"])
