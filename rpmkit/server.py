@@ -1,11 +1,13 @@
 """The dashboard server's safety: a cap on live kernels, files served by what they are,
-and no unauthenticated server on a network address.
+kernel websockets that a visitor cannot use to freeze the server, and no
+unauthenticated server on a network address.
 
-Voila has none of the three. ``voila.json`` makes Voila use
+Voila has none of the four. ``voila.json`` makes Voila use
 :class:`CappedKernelManager`, which Voila builds as it starts, before it listens;
 its constructor calls :func:`harden_voila`, which refuses a non-loopback address
-without authentication and makes Voila's file handler judge a symbolic link by the
-file behind it. See ``docs/deployment.md``.
+without authentication, makes Voila's file handler judge a symbolic link by the
+file behind it and lets kernel websockets speak only the v1 protocol. See
+``docs/deployment.md``.
 
 This module imports no widgets; Voila and tornado are imported where used.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import json
 import os
 import re
 import time
@@ -222,6 +225,8 @@ def harden_voila(app=None) -> None:
       the real file must lie inside the served folder and its own name must pass the
       file allowlist and denylist (Voila checks only the requested name, so a link
       named ``logo.png`` would serve whatever it points to).
+    - Let kernel websockets speak only the v1 protocol of Voila's front end: the legacy
+      one lets any visitor freeze the server (:func:`_kernel_websocket_v1_only`).
 
     Raises ``RuntimeError`` when Voila no longer has what it patches, so an upgrade
     cannot silently undo it.
@@ -257,6 +262,7 @@ def harden_voila(app=None) -> None:
 
     handler.validate_absolute_path = validate_absolute_path
     _refuse_bad_template_paths(static_file_handler.TemplateStaticFileHandler)
+    _kernel_websocket_v1_only()
     handler._rpmkit_hardened = True
 
 
@@ -281,3 +287,43 @@ def _refuse_bad_template_paths(handler) -> None:
 
     handler.get_absolute_path = classmethod(checked_get)
     handler.parse_url_path = checked_parse
+
+
+def _kernel_websocket_v1_only() -> None:
+    """Let a kernel's websocket speak only the v1 protocol, which Voila's front end uses.
+
+    Voila's websocket handler drops the kernel's ``execute_input`` messages by reading
+    the header of every binary message it sends as a v1 frame. A client that connects
+    with the legacy protocol (no subprotocol) gets binary messages in another framing,
+    whose first bytes the handler takes for a count of some 10^18 offsets: asking for
+    the widgets' states (anything with a binary buffer) then sets the server building a
+    list without end, its event loop blocked and its memory growing by tens of MB a
+    second until the machine runs out. So the handshake must offer the v1 protocol or
+    it is refused (HTTP 400), and a frame whose count exceeds what its length can hold
+    is passed on without reading its header.
+    """
+    from voila.tornado import kernel_websocket_handler as module
+
+    from rpmkit.server_client import KERNEL_WS_V1, unframe_v1
+
+    handler = getattr(module, "VoilaKernelWebsocketHandler", None)
+    if handler is None or not hasattr(module, "read_header_from_binary_message"):
+        raise RuntimeError("this Voila version cannot be hardened by rpmkit.server")
+    original_get = handler.get
+
+    async def get(self, *args, **kwargs):
+        offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        if KERNEL_WS_V1 not in {p.strip() for p in offered.split(",")}:
+            self.log.warning("kernel websocket without the %s protocol refused", KERNEL_WS_V1)
+            raise web.HTTPError(400, f"the kernel websocket speaks only {KERNEL_WS_V1}")
+        return await original_get(self, *args, **kwargs)
+
+    def read_header_from_binary_message(ws_msg: bytes) -> dict | None:
+        try:
+            _, parts = unframe_v1(ws_msg)
+            return json.loads(parts[0])
+        except (ValueError, IndexError, UnicodeDecodeError):
+            return None
+
+    handler.get = get
+    module.read_header_from_binary_message = read_header_from_binary_message

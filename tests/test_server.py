@@ -29,9 +29,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, TEST_OUTPUT, _children, running_voila
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rpmkit.config import voila_environment
 from rpmkit.server import CappedKernelManager, harden_voila, is_loopback, refuse_open_bind
+from rpmkit.server_client import DashboardVisitor, frame_v1, unframe_v1
 
 CANARY = f"CANARY-{uuid.uuid4().hex}"
 HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
@@ -242,61 +245,98 @@ def _kernel_id(html: str) -> str:
     return match.group(1)
 
 
-async def _talk_to_kernel(ws_url: str, code: str) -> list[str]:
-    from tornado.websocket import websocket_connect
-
-    ws = await websocket_connect(ws_url)
-    session = uuid.uuid4().hex
-
-    def message(msg_type: str, content: dict) -> str:
-        header = {
-            "msg_id": uuid.uuid4().hex,
-            "username": "visitor",
-            "session": session,
-            "msg_type": msg_type,
-            "version": "5.3",
-            "date": "",
-        }
-        return json.dumps(
-            {
-                "header": header,
-                "parent_header": {},
-                "metadata": {},
-                "content": content,
-                "channel": "shell",
-                "buffers": [],
-            }
-        )
-
+async def _talk_to_kernel(url: str, code: str) -> tuple[list[str], list[str]]:
+    """Open ``app.ipynb``, send ``code`` as an ``execute_request`` over its kernel's
+    websocket, then a ``kernel_info_request``: the message types answering the latter,
+    and those answering anything else (the execute request, had it passed)."""
+    visitor = DashboardVisitor(url, "app.ipynb", timeout=30)
+    await visitor.open()
+    await visitor.connect()
     execute = {"code": code, "silent": False, "store_history": False, "user_expressions": {}}
     execute |= {"allow_stdin": False, "stop_on_error": True}
-    await ws.write_message(message("execute_request", execute))
-    await ws.write_message(message("kernel_info_request", {}))
-    seen: list[str] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and "kernel_info_reply" not in seen:
-        raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
-        if raw is None:
-            break
-        if isinstance(raw, str):
-            seen.append(json.loads(raw)["header"]["msg_type"])
+    await visitor.send("execute_request", execute)
+    reply = await visitor.request("kernel_info_request", {})
     await asyncio.sleep(2)  # time for an execute_request, had it passed, to run
-    ws.close()
-    return seen
+    await visitor.close()
+    return [m["type"] for m in reply.messages], [m["type"] for m in visitor.unanswered]
 
 
 def test_code_sent_over_the_kernel_websocket_does_nothing(server, tmp_path):
-    with urllib.request.urlopen(server.url + "/voila/render/app.ipynb", timeout=60) as r:
-        kernel = _kernel_id(r.read().decode())
     target = tmp_path / "pwned"
-    ws_url = server.url.replace("http", "ws", 1) + f"/api/kernels/{kernel}/channels"
     code = f"open({str(target)!r}, 'w').write('x')"
     # in a thread of its own: Playwright's sync API may hold this thread's event loop
     with ThreadPoolExecutor(1) as pool:
-        seen = pool.submit(asyncio.run, _talk_to_kernel(ws_url, code)).result()
+        seen, other = pool.submit(asyncio.run, _talk_to_kernel(server.url, code)).result()
     assert "kernel_info_reply" in seen, f"the websocket works for allowed messages: {seen}"
-    assert "execute_reply" not in seen and "execute_input" not in seen
+    assert "execute_reply" not in other and "execute_input" not in other, other
     assert not target.exists(), "an execute_request ran code in the kernel"
+
+
+async def _legacy_then_v1(url: str) -> tuple[int, dict]:
+    """Try the kernel websocket without the v1 protocol, then with it and ask for the
+    widgets' states (the request that froze an unpatched server)."""
+    from tornado.httpclient import HTTPClientError
+
+    visitor = DashboardVisitor(url, "app.ipynb", timeout=30)
+    await visitor.open()
+    try:
+        await visitor.connect(subprotocols=[])
+        refused = 101
+    except HTTPClientError as error:
+        refused = error.code
+    await visitor.connect()
+    states = await visitor.widget_states()
+    await visitor.close()
+    return refused, states
+
+
+def test_kernel_websocket_speaks_only_the_v1_protocol(server):
+    """Voila's handler reads every binary message it sends as a v1 frame; a legacy
+    client's first widget-state request made it build a list of ~10^18 offsets (event
+    loop blocked, memory growing without end). The legacy handshake is refused and the
+    v1 one works, and the server still answers at once afterwards."""
+    with ThreadPoolExecutor(1) as pool:
+        refused, states = pool.submit(asyncio.run, _legacy_then_v1(server.url)).result()
+    assert refused == 400
+    assert any("ready" in str(m["state"].get("value", "")) for m in states.values()), states
+    start = time.monotonic()
+    with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+        assert response.status == 200
+    assert time.monotonic() - start < 2
+
+
+def test_a_legacy_binary_frame_is_not_read_as_v1():
+    """The bytes that froze the server: a legacy-framed message with a buffer, whose first
+    eight bytes read as a little-endian count are about 2 * 10^17."""
+    from jupyter_server.services.kernels.connection.base import serialize_binary_message
+    from voila.tornado import kernel_websocket_handler as module
+
+    harden_voila()
+    legacy = serialize_binary_message(
+        {"header": {"msg_type": "comm_msg"}, "parent_header": {}, "content": {}, "buffers": [b"x"]}
+    )
+    assert int.from_bytes(legacy[:8], "little") > 10**15
+    # unpatched, the call below would not return (and would take all memory): fail first
+    assert module.read_header_from_binary_message.__module__ == "rpmkit.server"
+    start = time.monotonic()
+    assert module.read_header_from_binary_message(legacy) is None
+    assert time.monotonic() - start < 0.1
+    v1 = frame_v1("iopub", [b'{"msg_type": "execute_input"}', b"{}", b"{}", b"{}"])
+    assert module.read_header_from_binary_message(v1) == {"msg_type": "execute_input"}
+
+
+@given(st.sampled_from(["shell", "iopub", "control"]), st.lists(st.binary(max_size=50)))
+def test_v1_frames_round_trip(channel, parts):
+    assert unframe_v1(frame_v1(channel, parts)) == (channel, parts)
+
+
+@given(st.binary(max_size=300))
+def test_unframe_v1_on_any_bytes_raises_only_value_error(data):
+    try:
+        channel, parts = unframe_v1(data)
+    except ValueError:
+        return
+    assert isinstance(channel, str) and sum(map(len, parts)) <= len(data)
 
 
 @pytest.mark.parametrize("notebook", ["fails.ipynb", "slow.ipynb"])
