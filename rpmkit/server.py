@@ -227,6 +227,8 @@ def harden_voila(app=None) -> None:
       named ``logo.png`` would serve whatever it points to).
     - Let kernel websockets speak only the v1 protocol of Voila's front end: the legacy
       one lets any visitor freeze the server (:func:`_kernel_websocket_v1_only`).
+    - Give an app's page the ``_xsrf`` cookie, so that the page's "shut my kernel down"
+      request on leaving is accepted (:func:`_page_sets_xsrf_cookie`).
 
     Raises ``RuntimeError`` when Voila no longer has what it patches, so an upgrade
     cannot silently undo it.
@@ -263,6 +265,7 @@ def harden_voila(app=None) -> None:
     handler.validate_absolute_path = validate_absolute_path
     _refuse_bad_template_paths(static_file_handler.TemplateStaticFileHandler)
     _kernel_websocket_v1_only()
+    _page_sets_xsrf_cookie()
     handler._rpmkit_hardened = True
 
 
@@ -327,3 +330,30 @@ def _kernel_websocket_v1_only() -> None:
 
     handler.get = get
     module.read_header_from_binary_message = read_header_from_binary_message
+
+
+def _page_sets_xsrf_cookie() -> None:
+    """Set the ``_xsrf`` cookie on an app's page.
+
+    When a visitor leaves, Voila's front end posts ``/voila/api/shutdown/<kernel>``
+    with the ``_xsrf`` value read from its cookies; but only Voila's file tree sets that
+    cookie, so a visitor who opened an app by its link had none, the request was refused
+    (403) and their kernel lived on until the culler found it idle, holding one of the
+    capped kernels for up to ``cull_idle_timeout`` (30 minutes as shipped). Reading
+    ``xsrf_token`` on the page's request sets the cookie, as the tree's page does.
+    """
+    import inspect
+
+    from voila.handler import VoilaHandler
+
+    original_prepare = VoilaHandler.prepare
+
+    async def prepare(self, *args, **kwargs):
+        result = original_prepare(self, *args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        if self.request.method == "GET" and not self._finished:
+            self.xsrf_token  # noqa: B018 - the property sets the cookie
+        return result
+
+    VoilaHandler.prepare = prepare

@@ -115,6 +115,10 @@ class DashboardVisitor:
         self._ws = None
         self._control: str | None = None
         self.unanswered: list[dict] = []  # messages that answered none of our requests
+        self._cookies: dict[str, str] = {}
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self._cookies.items())}
 
     async def open(self) -> bytes:
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -127,21 +131,32 @@ class DashboardVisitor:
             self.status, self.page_seconds = error.code, time.monotonic() - start
             return error.response.body if error.response is not None else b""
         self.status, self.page_seconds = response.code, time.monotonic() - start
+        for cookie in response.headers.get_list("Set-Cookie"):
+            name, _, rest = cookie.partition("=")
+            self._cookies[name.strip()] = rest.split(";", 1)[0]
         found = _KERNEL_ID.search(response.body)
         self.kernel_id = found.group(1).decode() if found else None
         return response.body
 
     async def connect(self, *, subprotocols: list[str] | None = None) -> None:
-        """Open the kernel's websocket (the v1 protocol unless told otherwise)."""
+        """Ask for the page's kernel and open its websocket (the v1 protocol unless told
+        otherwise), as Voila's front end does."""
+        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
         from tornado.websocket import websocket_connect
 
         if self.kernel_id is None:
             raise RuntimeError("the page named no kernel: open() it first")
+        await AsyncHTTPClient().fetch(
+            f"{self.base_url}/api/kernels/{self.kernel_id}",
+            headers=self._headers(),
+            request_timeout=self.timeout,
+        )
         ws_base = self.base_url.replace("http", "ws", 1)
         url = f"{ws_base}/api/kernels/{self.kernel_id}/channels?session_id={self.session}"
+        request = HTTPRequest(url, headers=self._headers(), request_timeout=self.timeout)
         self._ws = await asyncio.wait_for(
             websocket_connect(
-                url,
+                request,
                 subprotocols=[KERNEL_WS_V1] if subprotocols is None else subprotocols,
                 max_message_size=256 * 2**20,
             ),
@@ -224,10 +239,24 @@ class DashboardVisitor:
         }
         return await self.request("comm_msg", content)
 
-    async def close(self) -> None:
+    async def close(self, *, leave: bool = True) -> None:
+        """Close the websocket and, with ``leave``, ask the server to shut the kernel down
+        as Voila's front end does when its page unloads (a vanished client skips this)."""
+        from tornado.httpclient import AsyncHTTPClient
+
         if self._ws is not None:
             self._ws.close()
             self._ws = None
+        if leave and self.kernel_id is not None:
+            body = f"_xsrf={self._cookies.get('_xsrf', '')}"
+            await AsyncHTTPClient().fetch(
+                f"{self.base_url}/voila/api/shutdown/{self.kernel_id}",
+                method="POST",
+                body=body,
+                headers={**self._headers(), "Content-Type": "application/x-www-form-urlencoded"},
+                request_timeout=self.timeout,
+            )
+            self.kernel_id = None
 
 
 def find_model(states: dict[str, dict], model_name: str, **attributes) -> str:

@@ -387,6 +387,48 @@ def _assert_names_render_as_text(browser, url: str) -> None:
         context.close()
 
 
+def _shut_down(server, kernel_id: str, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if f"Kernel shutdown: {kernel_id}" in server.log_text():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_visitor_leaving_the_page_frees_their_kernel_at_once(server, browser):
+    """Voila's page asks the server to shut its kernel down when it unloads, sending the
+    ``_xsrf`` cookie's value; the page must set that cookie, or the request is refused
+    and the kernel holds a capped slot until the culler finds it idle."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/voila/render/app.ipynb", timeout=60_000)
+        page.wait_for_selector("p.ok", timeout=60_000)
+        kernel = _kernel_id(page.content())
+        assert "_xsrf" in {c["name"] for c in context.cookies()}
+        page.close(run_before_unload=True)
+        assert _shut_down(server, kernel), "the page's kernel outlived the page"
+    finally:
+        context.close()
+    assert f"/voila/api/shutdown/{kernel}" not in server.log_text()  # no 403 logged
+
+
+async def _visit_and_leave(url: str) -> str:
+    visitor = DashboardVisitor(url, "app.ipynb", timeout=30)
+    await visitor.open()
+    await visitor.connect()
+    kernel = visitor.kernel_id
+    await visitor.close()
+    return kernel
+
+
+def test_a_headless_visitor_leaves_as_the_page_does(server):
+    with ThreadPoolExecutor(1) as pool:
+        kernel = pool.submit(asyncio.run, _visit_and_leave(server.url)).result()
+    assert _shut_down(server, kernel)
+
+
 def _kernel_count(pid: int) -> int:
     return sum(b"ipykernel" in cmd for cmd in _children(pid).values())
 
