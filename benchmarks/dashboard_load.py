@@ -2,15 +2,25 @@
 
 A Voila server with the shipped configuration serves one notebook, a copy of the AR
 dashboard whose ``SOURCE`` is a generated ledger of about 100,000 invoices, with a
-preheated pool of ``--pool`` kernels and the kernel cap at ``--cap``. Chromium (through
-Playwright) then runs, with at most ``--users`` pages at once (never more than 20):
+preheated pool of ``--users`` kernels and the kernel cap at ``--cap``. Then, with at most
+``--users`` users at once (never more than 20):
 
-1. **while the pool lasts**: ``--users`` users open the dashboard at the same moment and
-   each finds a preheated kernel; page (HTML) time and time to the first drawn chart;
-2. **control changes**: every user moves the as-of date; time from the change to the
-   redrawn chart (the round trip through the kernel);
-3. **cold burst**: the users leave, and ``--users`` new ones arrive before the pool has
-   been refilled, so their kernels start and run the notebook while they wait.
+1. **while the pool lasts**: the users open the dashboard at the same moment and each
+   finds a preheated kernel: page time (to the page's last byte) and time until the app
+   is live (the kernel's websocket open and every widget's state received, which is
+   when a browser can draw the charts);
+2. **control changes**: each user moves the as-of date ``--changes`` times, first all at
+   the same moment, then spread out with a think time of 2-8 s between changes (as a
+   Locust user would): time from the change to the kernel's answer (its new chart
+   figures sent, the kernel idle again);
+3. **cold burst**: the users leave, and as many new ones arrive before the pool has been
+   refilled, so their kernels start and run the notebook while they wait.
+
+Users are headless (``--client protocol``, the default): each speaks HTTP and the kernel
+websocket as Voila's front end does (:class:`rpmkit.server_client.DashboardVisitor`), so
+the two cores serve the server and its kernels, not ten browsers. The round trip then
+stops when the kernel has sent the new figures, before a browser would draw them
+(``--client browser`` runs ten Chromium pages instead and times to the drawn chart).
 
 Throughout, a watcher samples the server's kernels: how many are alive (never above the
 cap) and their resident memory. The run stops by itself (a 3-minute budget per phase).
@@ -18,6 +28,7 @@ cap) and their resident memory. The run stops by itself (a 3-minute budget per p
 Usage::
 
     python benchmarks/dashboard_load.py [--users 10] [--invoices 100000]
+    python benchmarks/dashboard_load.py --client browser
     python benchmarks/dashboard_load.py --write-docs   # also update docs/performance.md
 """
 
@@ -27,6 +38,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -74,6 +86,16 @@ def _kernels(pid: int) -> dict[int, float]:
     return found
 
 
+def _kernel_id_of(pid: int) -> str | None:
+    """The kernel id in a kernel process's connection-file argument."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    found = re.search(r"kernel-([0-9a-f-]{36})\.json", cmd)
+    return found.group(1) if found else None
+
+
 def _memory(pid: int) -> dict[str, float] | None:
     """Resident, proportional and unique memory of a process in MB (``smaps_rollup``).
 
@@ -117,9 +139,15 @@ class Watcher(threading.Thread):
             tick += 1
             time.sleep(0.25)
 
-    def settled(self) -> dict[str, float]:
-        """Median over the kernels alive now of their current RSS, PSS and USS (MB)."""
-        now = [m for k, m in self.memory.items() if Path(f"/proc/{k}").exists()]
+    def settled(self, kernel_ids: set[str] | None = None) -> dict[str, float]:
+        """Median over the kernels alive now (those of ``kernel_ids`` if given) of their
+        current RSS, PSS and USS (MB)."""
+        now = [
+            m
+            for k, m in self.memory.items()
+            if Path(f"/proc/{k}").exists()
+            and (kernel_ids is None or _kernel_id_of(k) in kernel_ids)
+        ]
         if not now:
             return {}
         return {key: statistics.median(m[key] for m in now) for key in ("rss", "pss", "uss")}
@@ -247,8 +275,101 @@ async def _user(browser, url: str, day: str | None) -> dict:
     except Exception as exc:  # a failed user is a result, not a crash of the run
         out["error"] = f"{type(exc).__name__}: {exc}"[:200]
     finally:
+        await page.close(run_before_unload=True)  # as a visitor leaving: the kernel stops
         await context.close()
     return out
+
+
+DAYS = ("2024-06-30", "2024-03-31", "2024-09-30", "2024-05-31", "2024-08-31", "2024-04-30")
+
+
+class _StartLine:
+    """Holds every user's first change until all users are live (or have failed)."""
+
+    def __init__(self, users: int) -> None:
+        self.waiting, self.event = users, asyncio.Event()
+
+    def arrive(self) -> None:
+        self.waiting -= 1
+        if self.waiting <= 0:
+            self.event.set()
+
+
+async def _visitor(url: str, line: _StartLine, changes: int) -> dict:
+    """One headless user: page, live app, then ``changes`` as-of changes: the first at
+    the same moment as every other user's, the later ones after a 2-8 s think time.
+    The phase makes the user leave (as a closed page does: the kernel is shut down).
+    """
+    import datetime as dt
+    import random
+
+    from rpmkit.server_client import DashboardVisitor, date_state, find_model
+
+    visitor = DashboardVisitor(url, "ar.ipynb", timeout=PHASE_BUDGET_S)
+    out: dict = {"together_s": [], "round_trips_s": []}
+    arrived = False
+    try:
+        start = time.monotonic()
+        await visitor.open()
+        out["status"], out["page_s"] = visitor.status, visitor.page_seconds
+        out["kernel"] = visitor.kernel_id
+        if visitor.status != 200:
+            return out
+        await visitor.connect()
+        states = await visitor.widget_states()
+        out["first_chart_s"] = time.monotonic() - start  # the app is live: charts can draw
+        picker = find_model(states, "DatePickerModel", description="As of")
+        charts = {k for k, m in states.items() if "Figure" in m["state"].get("_anywidget_id", "")}
+        line.arrive()
+        arrived = True
+        for i in range(changes):
+            if i == 0:
+                await line.event.wait()
+            else:
+                await asyncio.sleep(random.uniform(2, 8))
+            day = DAYS[i % len(DAYS)]
+            reply = await visitor.change(picker, {"value": date_state(dt.date.fromisoformat(day))})
+            if not reply.carries(day, charts):
+                raise RuntimeError(f"no chart answered the change to {day}")
+            out["together_s" if i == 0 else "round_trips_s"].append(reply.seconds)
+    except Exception as exc:  # a failed user is a result, not a crash of the run
+        out["error"] = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        if not arrived:
+            line.arrive()
+    out["visitor"] = visitor
+    return out
+
+
+async def _protocol_phase(
+    url: str, users: int, changes: int, while_here=None, *, drain: bool = False
+) -> list[dict]:
+    """``users`` headless users at once; ``while_here(kernel_ids)`` runs (in a thread)
+    when all have done their changes, before they leave. With ``drain``, as many other
+    visitors first take every preheated kernel (and stay idle), so the users' kernels
+    all start cold."""
+    from rpmkit.server_client import DashboardVisitor
+
+    drainers = [DashboardVisitor(url, "ar.ipynb", timeout=PHASE_BUDGET_S) for _ in range(users)]
+    if drain:
+        await asyncio.gather(*(d.open() for d in drainers))
+    line = _StartLine(users)
+    results: list[dict] = []
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(_visitor(url, line, changes) for _ in range(users))),
+            timeout=PHASE_BUDGET_S + 60,
+        )
+        if while_here is not None:
+            kernels = {r["kernel"] for r in results if r.get("kernel")}
+            await asyncio.to_thread(while_here, kernels)
+    finally:
+        leaving = [r["visitor"].close() for r in results]
+        leaving += [d.close() for d in drainers if d.kernel_id]
+        await asyncio.gather(*leaving, return_exceptions=True)
+    for r in results:
+        del r["visitor"]
+    return results
 
 
 async def _phase(url: str, users: int, day: str | None) -> list[dict]:
@@ -276,15 +397,20 @@ def _summary(phase: str, results: list[dict]) -> dict:
         "page_p95_s": round(p95([r["page_s"] for r in ok]), 2) if ok else None,
         "first_chart_p50_s": None,
         "first_chart_p95_s": None,
-        "round_trip_p95_s": None,
+        "round_trip_p95_s": None,  # every user's change at the same moment
     }
     charts = [r["first_chart_s"] for r in ok if "first_chart_s" in r]
     if charts:
         row["first_chart_p50_s"] = round(statistics.median(charts), 2)
         row["first_chart_p95_s"] = round(p95(charts), 2)
-    trips = [r["round_trip_s"] for r in ok if "round_trip_s" in r]
-    if trips:
-        row["round_trip_p95_s"] = round(p95(trips), 2)
+    trips = [r["round_trip_s"] for r in ok if "round_trip_s" in r]  # browser users
+    together = [t for r in ok for t in r.get("together_s", [])] + trips
+    if together:
+        row["round_trip_p95_s"] = round(p95(together), 2)
+    spread = [t for r in ok for t in r.get("round_trips_s", [])]
+    row["changes_with_think_time"] = len(spread)
+    row["round_trip_think_p50_s"] = round(statistics.median(spread), 3) if spread else None
+    row["round_trip_think_p95_s"] = round(p95(spread), 3) if spread else None
     return row
 
 
@@ -385,6 +511,18 @@ def main(argv=None) -> int:
         default=None,
         help="CappedKernelManager.refill_quiet (default: voila.json's; 0 refills at once)",
     )
+    parser.add_argument(
+        "--client",
+        choices=("protocol", "browser"),
+        default="protocol",
+        help="headless users speaking Voila's protocols (default) or Chromium pages",
+    )
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=6,
+        help="as-of changes per user (protocol client): one all together, then spread out",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 20:
@@ -408,17 +546,34 @@ def main(argv=None) -> int:
     try:
         time.sleep(2.5)  # one memory reading of the preheated pool
         memory["preheated pool"] = watcher.settled()
-        warm = asyncio.run(_phase(url, args.users, day="2024-06-30"))
+
+        def reading(label):
+            def read(kernels):
+                time.sleep(2.5)  # a fresh memory reading of the users' own kernels
+                memory[label] = watcher.settled(kernels)
+
+            return read
+
+        if args.client == "protocol":
+            warm = asyncio.run(
+                _protocol_phase(url, args.users, args.changes, reading("the users' kernels"))
+            )
+        else:
+            warm = asyncio.run(_phase(url, args.users, day="2024-06-30"))
+            memory["after the first users"] = watcher.settled()
         rows.append(_summary("pool lasts (+ as-of change)", warm))
         _print_errors(warm)
-        memory["after the first users"] = watcher.settled()
         print(rows[-1], flush=True)
-        # the pool is being refilled now: the next wave starts cold
-        cold = asyncio.run(_phase(url, args.users, day=None))
+        if args.client == "protocol":  # others hold the pool: every user's kernel starts cold
+            cold = asyncio.run(
+                _protocol_phase(url, args.users, 0, reading("cold-burst kernels"), drain=True)
+            )
+        else:  # the pool is being refilled now: the next wave starts cold
+            cold = asyncio.run(_phase(url, args.users, day=None))
+            time.sleep(2.5)
+            memory["after the cold burst"] = watcher.settled()
         rows.append(_summary("cold burst", cold))
         _print_errors(cold)
-        time.sleep(2.5)
-        memory["after the cold burst"] = watcher.settled()
         print(rows[-1], flush=True)
     finally:
         watcher.done.set()
@@ -433,7 +588,16 @@ def main(argv=None) -> int:
         if m
     )
     peak_pss = max((m["pss"] for m in watcher.peak.values()), default=float("nan"))
+    clients = {
+        "protocol": f"{args.users} headless users (HTTP + kernel websocket, as Voila's front "
+        "end); first_chart = the app live (every widget's state received); round trip = "
+        "change sent to the kernel's answer (new figures sent), every user at the same "
+        f"moment, then {max(args.changes - 1, 0)} more per user after 2-8 s of think time",
+        "browser": f"{args.users} Chromium pages on the same machine; first_chart = a chart "
+        "drawn; round trip = change to the redrawn chart, every user at the same moment",
+    }[args.client]
     notes = (
+        f"Users: {clients}. "
         f"CPU to start a preheated kernel and run the notebook: median "
         f"{statistics.median(preheat_cpu):.1f} s, max {max(preheat_cpu):.1f} s "
         f"({len(preheat_cpu)} kernels). "

@@ -7,14 +7,20 @@ goes to the ``rpmkit.ui`` logger.
 
 Names are imported when first used: each dashboard's kernel loads its own app
 (and what it needs), not every app's models and dependencies, which keeps the
-kernels of a shared server smaller and quicker to start.
+kernels of a shared server smaller and quicker to start; and in a kernel, memory
+freed by a control change is handed back at once (:mod:`rpmkit.ui.kernel_memory`).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from rpmkit.ui import _lean  # noqa: F401  (before plotly/nbformat load anywhere in a kernel)
+from rpmkit.ui import (
+    _lean,  # noqa: F401  (before plotly/nbformat load anywhere in a kernel)
+    kernel_memory,
+)
+
+kernel_memory.install()  # in an app's kernel: freed memory goes back after each change
 
 _WHERE = {
     "ARDashboardApp": "dashboard",
