@@ -66,6 +66,9 @@ def test_point_in_time_model_on_ibm(ledger):
     # what is not beaten without the undated flag: accuracy, recall and F1
     assert t["accuracy"] < REFERENCE["accuracy"] and t["f1"] < REFERENCE["f1"]
     assert t["recall"] < REFERENCE["recall"]
+    r = ev.metrics_at_reference_recall_  # the published recall costs precision here
+    assert r["precision"] == pytest.approx(0.553, abs=0.015)
+    assert r["accuracy"] == pytest.approx(0.762, abs=0.01)
 
 
 def test_with_the_undated_dispute_flag_it_beats_all_but_recall(ledger):
@@ -86,6 +89,12 @@ def test_with_the_undated_dispute_flag_it_beats_all_but_recall(ledger):
         assert t[k] > REFERENCE[k], k
     assert m["mae_days_late"] < REFERENCE["mae_days_late"]
     assert t["recall"] < REFERENCE["recall"]
+    # at the published recall, read off the test set: the published point, within 0.005
+    r = ev.metrics_at_reference_recall_
+    assert r["recall"] == pytest.approx(0.845, abs=0.005)
+    assert r["precision"] == pytest.approx(0.686, abs=0.015)
+    assert r["accuracy"] == pytest.approx(0.846, abs=0.01)
+    assert r["f1"] == pytest.approx(0.757, abs=0.01)
 
 
 def test_extra_features_do_not_earn_their_place_on_the_training_period(ledger):

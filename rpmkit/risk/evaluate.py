@@ -168,6 +168,10 @@ class RiskEvaluation:
                 else float("nan")
             )
         self.metrics_trained_["mae_days_late"] = self.metrics_["mae_days_late"]
+        # the published model's recall set beside this curve (see metrics.at_recall)
+        self.metrics_at_reference_recall_ = (
+            metrics.at_recall(y, p, REFERENCE["recall"]) if y.any() else {}
+        )
         self.metrics_["n_train"] = int(self.model_.n_train_)
         self.metrics_["n_late_test"] = int(late.sum())
         self.calibration_ = metrics.calibration_table(y, p)
@@ -219,6 +223,7 @@ class RiskEvaluation:
                 "days_point": self.days_point_,
                 "inner_validation": self.inner_.to_dict() if self.inner_ else None,
                 "reference": REFERENCE,
+                "metrics_at_reference_recall": self.metrics_at_reference_recall_,
                 "calibration": self.calibration_.to_dict(orient="records"),
                 "odds_ratios": self.model_.odds_ratios().to_dict(orient="records"),
             }

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-__all__ = ["auc", "calibration_table", "classification_metrics", "roc_points"]
+__all__ = ["at_recall", "auc", "calibration_table", "classification_metrics", "roc_points"]
 
 _EPS = 1e-12
 
@@ -102,6 +102,27 @@ def classification_metrics(y, p, threshold: float = 0.5) -> dict[str, float]:
         "f1": f1,
         "threshold": float(threshold),
     }
+
+
+def at_recall(y, p, recall: float) -> dict[str, float]:
+    """:func:`classification_metrics` at the highest threshold whose recall reaches
+    ``recall``: another model's operating point set beside this model's curve.
+
+    The threshold is read off the scored set itself, so this compares ranking quality
+    (what precision and accuracy this model gives up for that recall), not an operating
+    point one could have chosen in advance.
+
+    >>> m = at_recall([0, 1, 0, 1], [0.1, 0.9, 0.6, 0.4], 1.0)
+    >>> m["threshold"], m["precision"], m["recall"]
+    (0.4, 0.6666666666666666, 1.0)
+    """
+    y, p = _check(y, p)
+    if not 0.0 < recall <= 1.0 or not y.any():
+        raise ValueError("recall must lie in (0, 1] and some outcome must be late")
+    for threshold in np.sort(np.unique(p))[::-1]:
+        if np.sum((p >= threshold) & (y == 1)) >= recall * np.sum(y == 1) - 1e-9:
+            return classification_metrics(y, p, float(np.clip(threshold, _EPS, 1 - _EPS)))
+    raise AssertionError("the lowest threshold reaches every recall")  # pragma: no cover
 
 
 def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
