@@ -25,7 +25,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rpmkit.plots.core import _base_layout, _empty, money_axis, segment_colour
+from rpmkit.plots.core import (
+    _base_layout,
+    _empty,
+    _figure,
+    _use_template,
+    money_axis,
+    segment_colour,
+)
 
 __all__ = ["decomposition_panels", "payment_trend_lines", "slope_intervals"]
 
@@ -84,6 +91,7 @@ def payment_trend_lines(
         vertical_spacing=0.08,
     )
     fig.update_layout(**_base_layout(title, height if rows == 1 else height + 140))
+    _use_template(fig)
     if trends.empty:
         return _empty(fig, "No paid invoices in this range")
     groups = [str(g) for g in pd.unique(trends[by]) if str(g) != _ALL]
@@ -142,6 +150,7 @@ def decomposition_panels(
         rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.25, 0.25], vertical_spacing=0.06
     )
     fig.update_layout(**_base_layout(title, height))
+    _use_template(fig)
     if components.empty:
         return _empty(fig, "Nothing to decompose")
     x = pd.to_datetime(pd.Series(components.index))
@@ -193,7 +202,7 @@ def slope_intervals(
     strongest evidence is drawn on top; zero is a dotted line.
     """
     title = title or f"{flag.capitalize()} payers: trend in days beyond terms"
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if flagged.empty:
         return _empty(fig, f"No {flag} payers flagged")
     part = flagged.iloc[::-1]  # plotly draws the first category at the bottom

@@ -22,7 +22,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from rpmkit.plots.core import _base_layout, _empty, compact_money, currency_prefix
+from rpmkit.plots.core import _empty, _figure, compact_money, currency_prefix
 
 __all__ = ["threshold_curve", "rate_bars", "dispute_pareto"]
 
@@ -33,7 +33,7 @@ ERROR = "#c62828"
 
 def threshold_curve(curve: pd.DataFrame, threshold: float, height: int = 340) -> go.Figure:
     """Auto-match rate and error rate against the confidence threshold, with a marker at it."""
-    fig = go.Figure(layout=_base_layout("Auto-match vs errors over the threshold", height))
+    fig = _figure("Auto-match vs errors over the threshold", height)
     if curve.empty:
         return _empty(fig, "No payments to score")
     x = curve["threshold"]
@@ -75,7 +75,7 @@ def threshold_curve(curve: pd.DataFrame, threshold: float, height: int = 340) ->
 
 def rate_bars(table: pd.DataFrame, title: str, height: int = 340) -> go.Figure:
     """Envelope auto-match rate per row of ``table`` (by rule or noise type), with counts."""
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if table.empty:
         return _empty(fig, "Nothing to show")
     rate = 100 * table["envelope_rate"]
@@ -103,7 +103,7 @@ def dispute_pareto(pareto: pd.DataFrame, currency: str, height: int = 340) -> go
     ``pareto`` has ``disputes``, ``amount`` (reporting currency units) and
     ``cumulative_share`` (percent) per reason code; bars are labelled with the amount.
     """
-    fig = go.Figure(layout=_base_layout("Dispute reasons (Pareto by count)", height))
+    fig = _figure("Dispute reasons (Pareto by count)", height)
     if pareto.empty:
         return _empty(fig, "No disputes")
     reasons = [str(r) for r in pareto.index]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rpmkit.plots.core import _base_layout, _empty, currency_prefix
+from rpmkit.plots.core import _empty, _figure, currency_prefix
 
 __all__ = ["cohort_heatmap", "vintage_heatmap", "vintage_lines"]
 
@@ -78,7 +78,7 @@ def _heatmap(
     height: int,
     empty: str,
 ) -> go.Figure:
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if matrix.empty or matrix.isna().all().all():
         return _empty(fig, empty)
     fig.add_heatmap(
@@ -152,7 +152,7 @@ def vintage_lines(
     if highlight < 0:
         raise ValueError(f"highlight must be >= 0, got {highlight}")
     label = _SHARE_LABELS.get(share, share)
-    fig = go.Figure(layout=_base_layout(title or f"Vintage curves: share {label}", height))
+    fig = _figure(title or f"Vintage curves: share {label}", height)
     rows = matrix.dropna(how="all")
     if rows.empty:
         return _empty(fig, "No vintage has an observed age yet")

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rpmkit.plots.core import _base_layout, _empty, _hover_money, money_axis
+from rpmkit.plots.core import _empty, _figure, _hover_money, money_axis
 
 __all__ = ["METHOD_COLOURS", "PART_COLOURS", "backtest_lines", "forecast_bands", "outlook_figure"]
 
@@ -70,7 +70,7 @@ def forecast_bands(
     height: int = 380,
 ) -> go.Figure:
     """Stacked mean cash from open items and new sales, the P10–P90 band and the P50 line."""
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if weekly.empty:
         return _empty(fig, "No forecast")
     x = pd.to_datetime(weekly["start"])
@@ -122,7 +122,7 @@ def outlook_figure(
     height: int = 320,
 ) -> go.Figure:
     """AR at each week end (P50 with the P10–P90 band) and DSO on a second axis."""
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if weekly.empty:
         return _empty(fig, "No forecast")
     end = pd.to_datetime(weekly["start"]) + pd.Timedelta(days=6)
@@ -186,7 +186,7 @@ def backtest_lines(
 ) -> go.Figure:
     """One line per method: ``measure`` (WAPE by default) per horizon week, in per cent."""
     label = {"wape": "WAPE", "bias": "bias", "pinball": "pinball loss"}.get(measure, measure)
-    fig = go.Figure(layout=_base_layout(title or f"Back-test {label} by horizon week", height))
+    fig = _figure(title or f"Back-test {label} by horizon week", height)
     if by_horizon.empty:
         return _empty(fig, "No back-test")
     for method, rows in by_horizon.groupby(level="method", sort=False):

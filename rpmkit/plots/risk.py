@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rpmkit.plots.core import _base_layout, _empty, money_axis, side_by_side
+from rpmkit.plots.core import _empty, _figure, money_axis, side_by_side
 
 __all__ = [
     "ACTION_COLOURS",
@@ -49,7 +49,7 @@ STRATEGY_COLOURS = {"ranked": "#1f4e79", "by_amount": "#f9a825", "by_age": "#8e4
 
 def model_quality(roc: pd.DataFrame, calibration: pd.DataFrame, metrics: dict) -> go.Figure:
     """ROC curve (left) and predicted vs observed late share by decile (right)."""
-    left = go.Figure(layout=_base_layout(f"ROC curve (AUC {metrics.get('auc', np.nan):.3f})", 360))
+    left = _figure(f"ROC curve (AUC {metrics.get('auc', np.nan):.3f})", 360)
     left.add_trace(
         go.Scatter(
             x=[0, 1],
@@ -74,7 +74,7 @@ def model_quality(roc: pd.DataFrame, calibration: pd.DataFrame, metrics: dict) -
     )
     left.update_xaxes(title_text="false-positive rate", range=[0, 1])
     left.update_yaxes(title_text="true-positive rate (late invoices found)", range=[0, 1.02])
-    right = go.Figure(layout=_base_layout("Calibration by decile", 360))
+    right = _figure("Calibration by decile", 360)
     right.add_trace(
         go.Scatter(
             x=[0, 1],
@@ -112,7 +112,7 @@ def model_quality(roc: pd.DataFrame, calibration: pd.DataFrame, metrics: dict) -
 
 def grade_bars(summary: pd.DataFrame, currency: str) -> go.Figure:
     """Exposure by risk grade, past-due part shaded, customers in the hover."""
-    fig = go.Figure(layout=_base_layout("Exposure by risk grade", 340))
+    fig = _figure("Exposure by risk grade", 340)
     colours = [GRADE_COLOURS.get(g, "#9e9e9e") for g in summary["grade"]]
     current = summary["exposure"].to_numpy(float) - summary["past_due"].to_numpy(float)
     fig.add_trace(
@@ -142,7 +142,7 @@ def grade_bars(summary: pd.DataFrame, currency: str) -> go.Figure:
 
 def worklist_bars(actions: pd.DataFrame, currency: str, top: int = 15) -> go.Figure:
     """The top of the ranked worklist: expected cash per hour, one bar per customer."""
-    fig = go.Figure(layout=_base_layout("Top of today's worklist: expected cash per hour", 380))
+    fig = _figure("Top of today's worklist: expected cash per hour", 380)
     if actions.empty:
         return _empty(fig, "Nothing to work on this date.")
     shown = actions.head(top).iloc[::-1]
@@ -176,7 +176,7 @@ def worklist_curve(actions: pd.DataFrame, currency: str, hours: float | None = N
     With ``hours`` the list splits at the team's capacity: the part worked is drawn
     solid, the rest dotted.
     """
-    fig = go.Figure(layout=_base_layout("Expected cash by hours worked", 340))
+    fig = _figure("Expected cash by hours worked", 340)
     if actions.empty:
         return _empty(fig, "Nothing to work on this date.")
     x = np.r_[0.0, actions["cumulative_hours"].to_numpy(float)]
@@ -233,7 +233,7 @@ def worklist_view(actions: pd.DataFrame, currency: str, hours: float, top: int =
 
 def strategy_curves(curves: pd.DataFrame, currency: str) -> go.Figure:
     """Cash collected by hours worked for each ordering (:mod:`rpmkit.worklist.replay`)."""
-    fig = go.Figure(layout=_base_layout("Extra cash collected by effort, per ordering", 360))
+    fig = _figure("Extra cash collected by effort, per ordering", 360)
     for name, part in curves.groupby("strategy", sort=False):
         fig.add_trace(
             go.Scatter(

@@ -23,8 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rpmkit.plots.core import (
-    _base_layout,
     _empty,
+    _figure,
     bucket_colours,
     compact_money,
     currency_prefix,
@@ -67,7 +67,7 @@ def transition_heatmap(
     counts
         Invoices behind each cell, same shape, shown on hover.
     """
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if matrix.empty:
         return _empty(fig, "No transitions in the window")
     z = matrix.to_numpy(dtype=np.float64)
@@ -115,7 +115,7 @@ def allowance_bars(
     currency
         ISO 4217 code of the amounts.
     """
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     frame = allowance.drop(index="total", errors="ignore")
     labels = [str(x) for x in frame.index]
     values = frame["allowance"].astype("float64").to_numpy()
@@ -166,7 +166,7 @@ def roll_rate_stability(
         The destination followed, e.g. ``"paid"`` or ``"written_off"``.
     """
     text = title or f"Monthly probability of moving to {_name(to_state)}"
-    fig = go.Figure(layout=_base_layout(text, height))
+    fig = _figure(text, height)
     part = monthly[monthly["to_state"].astype("string") == to_state]
     if part.empty or part["probability"].isna().all():
         return _empty(fig, f"No transitions to {_name(to_state)}")

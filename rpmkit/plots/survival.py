@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rpmkit.plots.core import _base_layout, _empty, segment_colour
+from rpmkit.plots.core import _empty, _figure, segment_colour
 
 __all__ = ["hazard_forest", "km_curves"]
 
@@ -77,7 +77,7 @@ def km_curves(
     payments: still unpaid).
     """
     title = title or f"Kaplan–Meier {what}"
-    fig = go.Figure(layout=_base_layout(title, height))
+    fig = _figure(title, height)
     if curves.empty:
         return _empty(fig, "No events to draw")
     names = [str(g) for g in (groups if groups is not None else sorted(curves["group"].unique()))]
@@ -167,7 +167,7 @@ def hazard_forest(
     ('#c62828', '#7f8c8d')
     """
     rows = 0 if table is None else len(table)
-    fig = go.Figure(layout=_base_layout(title, height or max(260, 90 + 34 * rows)))
+    fig = _figure(title, height or max(260, 90 + 34 * rows))
     if rows == 0:
         return _empty(fig, "No hazard ratios to draw")
     hr = table["hazard_ratio"].to_numpy(dtype=float)
