@@ -100,3 +100,26 @@ def test_prioritisation_rule_decides_who_waits():
         # prioritising does not change the mean wait of a work-conserving queue by much
         assert abs(wait.mean() / fifo - 1) < 0.2
     assert sum(seen) == len(calls)  # every call was keyed once, in batches
+
+
+def test_call_later_runs_in_timeout_order():
+    """call_later makes the queue entry a Timeout makes: ties run in scheduling order,
+    mixed with Timeouts, under env.step and env.run."""
+    import simpy
+    from simpy.events import Timeout
+
+    from rpmkit.sim.processes import call_later
+
+    env = simpy.Environment()
+    seen = []
+    for k, (delay, bare) in enumerate([(1.0, True), (1.0, False), (0.5, True), (1.0, True)]):
+        if bare:
+            call_later(env, delay, lambda e: seen.append((env.now, e._value)), k)
+        else:
+            Timeout(env, delay, k).callbacks.append(lambda e: seen.append((env.now, e._value)))
+    env.step()
+    assert seen == [(0.5, 2)]
+    env.run()
+    assert seen == [(0.5, 2), (1.0, 0), (1.0, 1), (1.0, 3)]
+    with pytest.raises(ValueError, match="Negative delay"):
+        call_later(env, -1.0, seen.append)

@@ -78,6 +78,25 @@ def test_records_summary_equals_the_ledger_summary_from_open_items(sample):
     assert lean.kpis["bad_debt_ratio"] > 0 and lean.kpis["write_offs"] > 0
 
 
+def test_an_opening_read_once_follows_its_changes(sample):
+    """The opening balance is read once for a run's replications (compared by value):
+    a copy reuses it, a change to the frame in place is seen."""
+    s, opening = sample
+    first = Model(s, 0, opening=opening).run()
+    again = Model(s, 0, opening=opening.copy()).run()
+    assert again.events.equals(first.events) and again.orders.equals(first.orders)
+    changed = opening.copy()
+    changed.loc[0, "amount"] += 100
+    changed.loc[1, "customer_id"] = "NEW-CUSTOMER"
+    other = Model(s, 0, opening=changed).run()
+    issued = other.orders.set_index("invoice_id")["amount"]
+    assert issued[opening.loc[0, "invoice_id"]] == opening.loc[0, "amount"] + 100
+    assert "NEW-CUSTOMER" in set(other.ledger.customers["customer_id"])
+    assert "NEW-CUSTOMER" not in set(first.ledger.customers["customer_id"])
+    changed["amount"] = opening["amount"]  # in place, back to the first
+    assert Model(s, 0, opening=changed).run().orders["amount"].equals(first.orders["amount"])
+
+
 def test_summary_builds_no_ledger_unless_asked(monkeypatch):
     s = small("baseline.yaml", 60)
 

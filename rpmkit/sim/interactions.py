@@ -30,7 +30,7 @@ class Interactions:
     def _withdraw_call(self, i: int) -> None:
         """Take a waiting call off the collectors' queue: nothing left to call about."""
         centre = self.centre
-        if centre is not None and i in centre:
+        if centre is not None and i in centre.waiting:
             step = centre.cancel(i)
             self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(step), 0.0))
 
@@ -86,15 +86,16 @@ class Interactions:
         }
 
     def _call_item(self, i: int) -> tuple[int, float, float, float]:
-        return self.open[i], self.issue_t[i], self.due[i], self.risk[i]
+        return self.open[i], self.issue_t[i], self.due[i], self.segment_risk[self.segment[i]]
 
     def _call_start(self, i: int, queued: float, step: int, handling: float) -> None:
-        self.log.append((self.env.now, rec.CALL, i, 0, self.env.now - queued, handling))
+        now = self.env.now
+        self.log.append((now, rec.CALL, i, 0, now - queued, handling))
 
     def _call_done(self, i: int, k: int) -> None:
         if self.settled[i] or self.hold[i]:
             return
-        step = self.scenario.dunning[k]
+        step = self.steps[k]
         self.pay[i] = accelerate(self.pay[i], self.env.now, step.uplift, step.uplift_days)
         if self.promise_draws is not None:
             self._promise(i, k)
@@ -109,17 +110,19 @@ class Interactions:
         the end of the grace period plus its extra delay. Dunning steps
         wait for the end of the grace period (:meth:`_promise_end`)."""
         c = self.promised_count.get(i, 0)
-        d = self.promise_draws
-        if c >= d.make.shape[1] or not d.make[i, c] or i in self.promising:
+        make = self.promise_make
+        if c >= len(make) or not make[c][i] or i in self.promising:
             return
         self.promised_count[i] = c + 1
+        d = self.promise_draws
         now = self.env.now
-        promised = math.floor(now + _EPS) + int(d.lead[i, c])
+        # .item(): a Python number; numpy scalars are slow in this per-call path
+        promised = math.floor(now + _EPS) + d.lead.item(i, c)
         end = float(promised + 1 + self.scenario.promises.grace_days)
-        if d.kept[i, c]:
-            self.pay[i] = max(now, promised + 0.5 + float(d.slip[i, c]))
+        if d.kept.item(i, c):
+            self.pay[i] = max(now, promised + 0.5 + d.slip.item(i, c))
         else:
-            self.pay[i] = max(self.pay[i], end + float(d.extra[i, c]))
+            self.pay[i] = max(self.pay[i], end + d.extra.item(i, c))
         self.dun_at[i] = end
         self.promising[i] = (end, k, promised)
         self.log.append((now, rec.PROMISE, i, self.open[i], float(promised), end - now))

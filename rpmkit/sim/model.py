@@ -30,7 +30,6 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.events import Timeout
 
 from rpmkit.sim import fastpath
 from rpmkit.sim import records as rec
@@ -39,7 +38,7 @@ from rpmkit.sim.interactions import Interactions
 from rpmkit.sim.orders import Orders, draw_orders
 from rpmkit.sim.params import Scenario
 from rpmkit.sim.policies import Rule, get_rule
-from rpmkit.sim.processes import CallCentre, handling_sampler
+from rpmkit.sim.processes import CallCentre, call_later, handling_sampler
 from rpmkit.sim.promises import draw_promises
 from rpmkit.sim.random import Streams
 from rpmkit.sim.records import SimResult
@@ -152,6 +151,7 @@ class Model(Interactions):
             self.batches = np.searchsorted(o.issue[new], days, side="left").tolist()
             self._batch(0)
         else:
+            self._enter(None)
             for i in range(o.n_opening):
                 # steps that fell due before the start are history, not re-sent
                 self._set_dunning(i, -_EPS)
@@ -174,6 +174,19 @@ class Model(Interactions):
             "sim_seconds": time.perf_counter() - t0,
         }
 
+    def _release(self) -> None:
+        """Drop what the run left (per-invoice state, records), keeping the settings.
+
+        The handlers make reference cycles (bound methods held by the call centre
+        and by pending events), so without this the run's lists wait for the
+        garbage collector, whose passes over them cost more than freeing them
+        here, by reference count."""
+        state = vars(self)
+        self.log.clear()
+        given = ("scenario", "replication", "rule", "opening", "presettle")
+        for name in [k for k in state if k not in given]:
+            del state[name]
+
     def _setup(self, o: Orders, streams: Streams) -> None:
         s = self.scenario
         self.env = simpy.Environment()
@@ -186,22 +199,28 @@ class Model(Interactions):
         self.due = o.due.tolist()
         self.amount = o.amount.tolist()
         self.customer = o.customer.tolist()
-        self.pay = o.natural.tolist()
-        self.dispute_at = o.dispute_at.tolist()
-        self.open = [0] * o.n
-        self.settled = [False] * o.n
+        # one shared infinity for the many orders never disputed (a float object each else)
+        self.dispute_at = [INF] * o.n
+        disputed = np.flatnonzero(np.isfinite(o.dispute_at))
+        for i, t in zip(disputed.tolist(), o.dispute_at[disputed].tolist(), strict=True):
+            self.dispute_at[i] = t
         self.hold = [False] * o.n
         self.flagged = [False] * o.n
         self.escalated = [False] * o.n
-        self.step = [0] * o.n
         self.version = [0] * o.n
         self.armed = [INF] * o.n  # time of the valid pending wake-up
         self.cust_open = [0] * len(o.customer_segment)
         self.cust_overdue = [0] * len(o.customer_segment)
         self.limit = o.customer_limit.tolist()
-        self.risk = o.segment_risk[o.segment].tolist()
+        self.segment = o.segment.tolist()
+        self.segment_risk = o.segment_risk.tolist()
+        self.steps = s.dunning
         self.step_day = [float(d.day) for d in s.dunning]
         self.n_steps = len(s.dunning)
+        # per order: the last day (after the issue day) a discount is taken, -1 without one
+        self.discount_until = np.where(
+            o.taker & (o.discount_rate > 0), o.discount_days, -1
+        ).tolist()
         c, cr = s.collections, s.credit
         self.agency_after = INF if c.agency_after_days is None else float(c.agency_after_days)
         self.write_off_after = (
@@ -213,8 +232,6 @@ class Model(Interactions):
         # write-off) and the next dunning step.
         first_admin = min(self.write_off_after, self.agency_after, self.hold_after)
         self.admin = (o.due + first_admin).tolist()
-        first_step = self.step_day[0] if self.step_day else INF
-        self.dun_at = (o.due + first_step).tolist()
         self.call_callable = lambda i: not (self.settled[i] or self.hold[i] or self.escalated[i])
         self.desk = (
             simpy.Resource(self.env, s.disputes.desk_capacity)
@@ -243,17 +260,20 @@ class Model(Interactions):
             self.promise_draws = draw_promises(
                 s.promises, o.n, o.segment, o.segment_names, streams.rng("promises")
             )
+            # per promise number, whether each order's call ends in one (read on every call)
+            make = self.promise_draws.make
+            self.promise_make = [make[:, c].tolist() for c in range(make.shape[1])]
 
     # ------------------------------------------------------------- arrivals
     def _arrive(self, j: int) -> None:
         """Schedule order ``j``'s arrival; each arrival schedules the next (no process needed)."""
         if j < self.o.n:
             env = self.env
-            env.timeout(self.issue_t[j] - env.now, j).callbacks.append(self._on_arrival)
+            call_later(env, self.issue_t[j] - env.now, self._on_arrival, j)
 
     def _batch(self, day: int) -> None:
         env = self.env
-        env.timeout(day - env.now).callbacks.append(self._on_batch)
+        call_later(env, day - env.now, self._on_batch)
 
     def _on_batch(self, event) -> None:
         day = int(round(self.env.now))
@@ -263,9 +283,18 @@ class Model(Interactions):
         if day + 1 < len(self.batches) - 1:
             self._batch(day + 1)
 
-    def _enter(self, walked: fastpath.Presettled) -> None:
-        """Take the state the walk left: every order issued, the early ones settled."""
+    def _enter(self, walked: fastpath.Presettled | None) -> None:
+        """The per-invoice state the loop starts from: the walk's (every order issued,
+        the early ones settled) or, without a walk, none issued yet."""
         o = self.o
+        if walked is None:
+            self.settled = [False] * o.n
+            self.open = [0] * o.n
+            self.pay = o.natural.tolist()
+            self.step = [0] * o.n
+            first_step = self.step_day[0] if self.step_day else INF
+            self.dun_at = (o.due + first_step).tolist()
+            return
         self.settled = walked.settled.tolist()
         self.open = np.where(walked.settled, 0, o.amount).tolist()
         self.pay = walked.pay.tolist()
@@ -333,7 +362,7 @@ class Model(Interactions):
         self.version[i] = v
         env = self.env
         now = env.now
-        Timeout(env, t - now if t > now else 0.0, (i, v)).callbacks.append(self._on_wake)
+        call_later(env, t - now if t > now else 0.0, self._on_wake, (i, v))
 
     def _walk(self, i: int) -> None:
         """:func:`~rpmkit.sim.fastpath.presettle` for one invoice, from now (no credit policy).
@@ -343,10 +372,10 @@ class Model(Interactions):
         nothing can touch it in between (a waiting call would, so then it is
         only armed)."""
         centre = self.centre
-        if centre is not None and i in centre:
+        if centre is not None and i in centre.waiting:
             self._arm(i)
             return
-        steps, now = self.scenario.dunning, self.env.now
+        steps, now = self.steps, self.env.now
         pay, k = self.pay[i], self.step[i]
         while True:
             t = min(pay, self.dun_at[i], self.admin[i], self.dispute_at[i])
@@ -409,7 +438,7 @@ class Model(Interactions):
         k = self.step[i]
         self.step[i] = k + 1
         self.dun_at[i] = self.due[i] + self.step_day[k + 1] if k + 1 < self.n_steps else INF
-        step = self.scenario.dunning[k]
+        step = self.steps[k]
         now = self.env.now
         if step.channel == "call":
             if self.centre is not None and self.centre.enqueue(i, k):
@@ -435,26 +464,26 @@ class Model(Interactions):
             now = self.env.now
         if amount > 0:
             self.log.append((now, kind, i, amount, 0.0, 0.0))
-        self.open[i] -= amount
-        self.cust_open[self.customer[i]] -= amount
-        if self.open[i] <= 0:
+        left = self.open[i] - amount
+        self.open[i] = left
+        c = self.customer[i]
+        self.cust_open[c] -= amount
+        if left <= 0:
             self.settled[i] = True
             if self.flagged[i]:
-                self.cust_overdue[self.customer[i]] -= 1
+                self.cust_overdue[c] -= 1
             self._withdraw_call(i)
             if self.promising:
                 self._close_promise(i, kind == rec.PAYMENT, now)
 
     def _pay(self, i: int, now: float | None = None) -> None:
         """Payment now, or at ``now`` ahead of the clock (see :meth:`_walk`)."""
-        o = self.o
         if now is None:
             now = self.env.now
-        rate = o.discount_rate[i]
-        if o.taker[i] and rate > 0:
-            days = math.floor(now) - math.floor(self.issue_t[i])
-            if days <= o.discount_days[i]:
-                self._settle_by(i, rec.DISCOUNT, int(round(self.amount[i] * rate)), now)
+        until = self.discount_until[i]
+        if until >= 0 and math.floor(now) - math.floor(self.issue_t[i]) <= until:
+            rate = self.o.discount_rate.item(i)
+            self._settle_by(i, rec.DISCOUNT, int(round(self.amount[i] * rate)), now)
         amount = self.open[i]
         if self.escalated[i]:
             fee = int(round(amount * self.scenario.collections.agency_fee_rate))

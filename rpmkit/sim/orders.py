@@ -201,22 +201,84 @@ def _segment_draws(scenario: Scenario, streams: Streams, k: int, first_customer:
     }
 
 
-def _opening_draws(scenario: Scenario, streams: Streams, opening: pd.DataFrame, seg_index) -> dict:
-    """Open invoices at the start: their payment delay drawn conditional on being unpaid so far."""
+@dataclass(frozen=True, eq=False)
+class _OpeningBook:
+    """What an opening balance is to every replication alike (nothing drawn).
+
+    ``customer`` indexes ``customer_ids``: the scenario's customers, then those
+    found only in the opening, whose segments are ``extra_segment``."""
+
+    issue: np.ndarray
+    due: np.ndarray
+    segment: np.ndarray
+    amount: np.ndarray
+    customer: np.ndarray
+    customer_ids: pa.Array
+    extra_segment: np.ndarray
+    ids: pa.Array
+
+
+# The last opening balance read (a copy, the scenario fields it used, its book): a
+# run's replications all start from the same one, and reading it (strings, dates)
+# is a few per cent of a replication.
+_last_book: list[tuple[pd.DataFrame, tuple, _OpeningBook]] = []
+
+
+def _opening_book(scenario: Scenario, opening: pd.DataFrame) -> _OpeningBook:
+    """The :class:`_OpeningBook` of ``opening``, reused while the opening (compared by
+    value) and the scenario's start and customers are those of the last call."""
+    key = (scenario.start_date, tuple((s.name, s.customers) for s in scenario.sales))
+    for frame, used, book in _last_book:
+        if used == key and frame.equals(opening):
+            return book
+    book = _read_opening(scenario, opening)
+    _last_book[:] = [(opening.copy(deep=True), key, book)]
+    return book
+
+
+def _read_opening(scenario: Scenario, opening: pd.DataFrame) -> _OpeningBook:
     missing = [c for c in OPENING_COLUMNS if c not in opening.columns]
     if missing:
         raise ValueError(f"opening: missing column(s) {', '.join(missing)}")
+    seg_index = {s.name: k for k, s in enumerate(scenario.sales)}
     codes, labels = pd.factorize(opening["segment"].astype(str))
     unknown = sorted(set(labels) - set(seg_index))
     if unknown:
         raise ValueError(f"opening.segment: {unknown} are not segments of the scenario")
-    n = len(opening)
     start = scenario.start_date
     issue = (pd.to_datetime(opening["invoice_date"]) - start).dt.days.to_numpy(dtype=float)
     due = (pd.to_datetime(opening["due_date"]) - start).dt.days.to_numpy(dtype=float)
     if (issue >= 0).any():
         raise ValueError("opening.invoice_date must be before the scenario start")
     segment = np.array([seg_index[s] for s in labels], dtype=np.int64)[codes]
+    n_cust = sum(s.customers for s in scenario.sales)
+    cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
+    known = pd.Series(np.asarray(cust_ids.to_pylist()), dtype=str)
+    op_cust = opening["customer_id"].astype(str).reset_index(drop=True)
+    # a hash lookup: Series.isin on Arrow strings walks the known ids in Python
+    first_new = op_cust[pd.Index(known).get_indexer(op_cust) < 0].drop_duplicates()
+    extra = first_new.reset_index(drop=True)
+    all_ids = pd.concat([known, extra], ignore_index=True)
+    pos = pd.Index(all_ids).get_indexer(op_cust)
+    book = _OpeningBook(
+        issue=issue,
+        due=due,
+        segment=segment,
+        amount=opening["amount"].to_numpy(dtype=np.int64, copy=True),
+        customer=pos.astype(np.int64),
+        customer_ids=pa.array(all_ids.to_numpy(dtype=object), type=pa.string()),
+        extra_segment=segment[first_new.index],
+        ids=pa.array(opening["invoice_id"].astype(str).to_numpy(dtype=object)),
+    )
+    for a in (book.issue, book.due, book.segment, book.amount, book.customer):
+        a.flags.writeable = False  # shared by the replications
+    return book
+
+
+def _opening_draws(scenario: Scenario, streams: Streams, book: _OpeningBook) -> dict:
+    """Open invoices at the start: their payment delay drawn conditional on being unpaid so far."""
+    n = len(book.issue)
+    segment, due = book.segment, book.due
     payers = [scenario.payer(s.name) for s in scenario.sales]
     mean = np.array([p.delay_mean_days for p in payers])[segment]
     sd = np.maximum(np.array([p.delay_sd_days for p in payers])[segment], 1e-9)
@@ -231,10 +293,11 @@ def _opening_draws(scenario: Scenario, streams: Streams, opening: pd.DataFrame, 
     natural = np.where(u_default < default, np.inf, natural)
     coll = scenario.collections
     return {
-        "issue": issue,
+        "issue": book.issue,
         "due": due,
+        "customer": book.customer,
         "segment": segment,
-        "amount": opening["amount"].to_numpy(dtype=np.int64),
+        "amount": book.amount,
         "terms": np.full(n, -1),
         "discount_rate": np.zeros(n),
         "discount_days": np.zeros(n, dtype=np.int64),
@@ -258,8 +321,6 @@ def draw_orders(
     minor units). Customers not in the simulated population are added.
     """
     cust_segment, limit, first = _customers(scenario)
-    n_cust = len(cust_segment)
-    cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
     parts = [_segment_draws(scenario, streams, k, int(first[k])) for k in range(len(first))]
     new = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     order = np.argsort(new["issue"], kind="stable")
@@ -268,25 +329,17 @@ def draw_orders(
     ids = text.ids("SIM-", np.arange(1, n_new + 1), text.id_width(n_new, 7))
     n_open = 0
     if opening is not None and len(opening):
-        seg_index = {s.name: k for k, s in enumerate(scenario.sales)}
-        op = _opening_draws(scenario, streams, opening, seg_index)
+        book = _opening_book(scenario, opening)
+        op = _opening_draws(scenario, streams, book)
         n_open = len(opening)
-        known = pd.Series(np.asarray(cust_ids.to_pylist()), dtype=str)
-        op_cust = opening["customer_id"].astype(str).reset_index(drop=True)
-        # a hash lookup: Series.isin on Arrow strings walks the known ids in Python
-        first_new = op_cust[pd.Index(known).get_indexer(op_cust) < 0].drop_duplicates()
-        extra = first_new.reset_index(drop=True)
-        all_ids = pd.concat([known, extra], ignore_index=True)
-        pos = pd.Index(all_ids).get_indexer(op_cust)
-        extra_seg = op["segment"][first_new.index]
-        cust_segment = np.r_[cust_segment, extra_seg]
-        limit = np.r_[limit, np.full(len(extra), -1, dtype=np.int64)]
-        cust_ids = pa.array(all_ids.to_numpy(dtype=object), type=pa.string())
-        op["customer"] = pos.astype(np.int64)
+        cust_segment = np.r_[cust_segment, book.extra_segment]
+        limit = np.r_[limit, np.full(len(book.extra_segment), -1, dtype=np.int64)]
+        cust_ids = book.customer_ids
         new = {key: np.concatenate([op[key], new[key]]) for key in new}
-        ids = pa.concat_arrays(
-            [pa.array(opening["invoice_id"].astype(str).to_numpy(dtype=object)), ids]
-        )
+        ids = pa.concat_arrays([book.ids, ids])
+    else:
+        n_cust = len(cust_segment)
+        cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
     orders = Orders(
         ids=ids,
         n_opening=n_open,

@@ -242,9 +242,15 @@ def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.n
     scale = 10 ** money.exponent(scenario.currency)
     issued = log.kind == rec.ISSUE
     settling = log.mask(*SETTLING)
+    # amounts and counts by kind and day in one pass each (the per-kind series)
+    inside = (day >= 0) & (day < h)
+    cell = log.kind[inside] * h + day[inside]
+    kinds = len(rec.EVENT_KINDS)
+    amount = group_sum(cell, log.amount[inside], kinds * h).reshape(kinds, h)
+    count = np.bincount(cell, minlength=kinds * h).reshape(kinds, h)
     out: dict[str, np.ndarray] = {}
-    out["sales"] = _per_day(issued & (log.time >= 0), day, log.amount, h)
-    out["receipts"] = _per_day(log.kind == rec.PAYMENT, day, log.amount, h)
+    out["sales"] = amount[rec.ISSUE]
+    out["receipts"] = amount[rec.PAYMENT]
     # Each invoice adds its amount from its issue day on; each settling event
     # takes its amount off from its own day on; within an aging bucket both
     # are clipped to the days the invoice spends in that bucket.
@@ -252,20 +258,29 @@ def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.n
     start_day = np.r_[day[issued], day[settling]]
     signed = np.r_[log.amount[issued], -log.amount[settling]]
     due_day = np.floor(o.due[rows]).astype(np.int64)
-    out["open_ar"] = _window_sum(start_day, np.full(len(rows), big), signed, h)
-    cuts = (-big, *DEFAULT_CUTOFFS, big)
-    for label, lo, hi in zip(bucket_labels(DEFAULT_CUTOFFS), cuts[:-1], cuts[1:], strict=True):
-        first = np.maximum(start_day, due_day + lo + 1) if lo > -big else start_day
-        out[label] = _window_sum(first, due_day + hi if hi < big else due_day + big, signed, h)
+
+    def counted_from(first: np.ndarray) -> np.ndarray:
+        # per day: the signed amounts counted from their ``first`` day on
+        first = np.maximum(first, 0)
+        keep = first < h
+        return np.cumsum(group_sum(first[keep], signed[keep], h))
+
+    # open AR more than c days past due, for each cut-off c; a bucket is the
+    # difference of the curves at its two ends
+    out["open_ar"] = counted_from(start_day)
+    past = [counted_from(np.maximum(start_day, due_day + c + 1)) for c in DEFAULT_CUTOFFS]
+    curves = [out["open_ar"], *past]
+    for k, label in enumerate(bucket_labels(DEFAULT_CUTOFFS)):
+        out[label] = curves[k] - curves[k + 1] if k + 1 < len(curves) else curves[k]
     op, cl = log.kind == rec.DISPUTE_OPEN, log.kind == rec.DISPUTE_RESOLVED
     n_disp = np.r_[np.ones(op.sum(), dtype=np.int64), -np.ones(cl.sum(), dtype=np.int64)]
     out["disputes_open"] = _window_sum(
         np.r_[day[op], day[cl]], np.full(len(n_disp), big), n_disp, h
     )
-    out["write_offs"] = _per_day(log.kind == rec.WRITE_OFF, day, log.amount, h)
-    out["credit_notes"] = _per_day(log.kind == rec.CREDIT_NOTE, day, log.amount, h)
-    out["discount_cost"] = _per_day(log.kind == rec.DISCOUNT, day, log.amount, h)
-    out["agency_fees"] = _per_day(log.kind == rec.AGENCY_FEE, day, log.amount, h)
+    out["write_offs"] = amount[rec.WRITE_OFF]
+    out["credit_notes"] = amount[rec.CREDIT_NOTE]
+    out["discount_cost"] = amount[rec.DISCOUNT]
+    out["agency_fees"] = amount[rec.AGENCY_FEE]
     steps = scenario.dunning
     step_cost = np.rint(np.array([s.cost for s in steps] + [0.0]) * scale).astype(np.int64)
     call_cost = int(round(scenario.collectors.cost_per_call * scale))
@@ -276,10 +291,9 @@ def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.n
     # a call's step is not in its record: charge the call rate only
     cost[calls] = call_cost
     out["dunning_cost"] = _per_day(dunned | calls, day, cost, h)
-    lost = log.kind == rec.LOST_SALE
-    out["lost_sales"] = _per_day(lost, day, log.amount, h)
-    out["lost_orders"] = _per_day(lost, day, np.ones(len(day), dtype=np.int64), h)
-    out["calls"] = _per_day(calls, day, np.ones(len(day), dtype=np.int64), h)
+    out["lost_sales"] = amount[rec.LOST_SALE]
+    out["lost_orders"] = count[rec.LOST_SALE]
+    out["calls"] = count[rec.CALL]
     c = scenario.collectors
     hours = c.count * c.hours_per_day / 24.0
     d = day[calls]

@@ -1,4 +1,6 @@
-"""SimPy processes with their own state: the collectors' call centre and the dispute desk."""
+"""SimPy processes with their own state: the collectors' call centre and the dispute desk.
+
+:func:`call_later` is how the model and the call centre schedule their callbacks."""
 
 from __future__ import annotations
 
@@ -6,18 +8,50 @@ import math
 from collections.abc import Callable
 from heapq import heappop, heappush
 from math import floor
+from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from rpmkit.sim.params import Collectors
 from rpmkit.sim.policies import Rule
 
-__all__ = ["CallCentre", "handling_sampler"]
+__all__ = ["CallCentre", "call_later", "handling_sampler"]
 
 MINUTES_PER_DAY = 1440.0
 _EPS = 1e-9
+
+
+class _Wake:
+    """A scheduled callback: what SimPy's loop reads of an event (``callbacks``,
+    ``_ok``) and the value the callback reads (``_value``, as of a ``Timeout``)."""
+
+    __slots__ = ("_value", "callbacks")
+    _ok = True
+
+
+def call_later(
+    env: simpy.Environment, delay: float, callback: Callable[[Any], None], value: Any = None
+) -> None:
+    """``Timeout(env, delay, value).callbacks.append(callback)`` without the ``Timeout``.
+
+    The queue entry is the one ``Environment.schedule`` makes, ``(now + delay,
+    NORMAL, next event id, event)``, so events run in the same order; the event
+    is a bare slotted object, which spares the ``Timeout`` and ``schedule``
+    calls: a third of what scheduling costs, once or twice per invoice step.
+
+    >>> env = simpy.Environment()
+    >>> call_later(env, 2.5, lambda event: print(env.now, event._value), "due")
+    >>> env.run()
+    2.5 due
+    """
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    event = _Wake()
+    event.callbacks = [callback]
+    event._value = value
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
 
 
 def handling_sampler(
@@ -138,7 +172,7 @@ class CallCentre:
         if self.idle and not self.calling:
             # the idle collectors look once every call queued at this instant is in
             self.calling = True
-            Timeout(self.env, 0.0).callbacks.append(self._on_idle)
+            call_later(self.env, 0.0, self._on_idle)
         return True
 
     def cancel(self, invoice: int) -> int:
@@ -159,21 +193,6 @@ class CallCentre:
         for key, (invoice, queued, step, seq) in zip(keys, calls, strict=True):
             heappush(self.heap, (key, seq, invoice, queued, step))
 
-    def _next(self) -> tuple[int, float, int] | None:
-        if self.incoming:
-            self._key_incoming()
-        heap, waiting = self.heap, self.waiting
-        while heap:
-            _, seq, invoice, queued, step = heappop(heap)
-            live = waiting.get(invoice)
-            if live is None or live[0] != seq:
-                continue  # withdrawn with :meth:`cancel`
-            del waiting[invoice]
-            if self.callable(invoice):
-                return invoice, queued, step
-            self.on_drop(invoice, step)
-        return None
-
     def _call_idle(self, event) -> None:
         self.calling = False
         while self.idle and (self.heap or self.incoming):
@@ -190,7 +209,7 @@ class CallCentre:
     def _serve(self, event=None) -> bool:
         """One free collector: wait for the shift, take the next call or go idle.
 
-        Callbacks on bare timeouts rather than a process per collector: a
+        Callbacks scheduled with :func:`call_later` rather than a process per collector: a
         process resume costs several times a callback, and idle collectors
         are woken one per queued call instead of all at once."""
         env = self.env
@@ -198,14 +217,23 @@ class CallCentre:
         if self.shift < 1.0:
             day = floor(now + _EPS)
             if now - day >= self.shift - _EPS:
-                Timeout(env, day + 1 - now).callbacks.append(self._on_shift)
+                call_later(env, day + 1 - now, self._on_shift)
                 return True
-        call = self._next()
-        if call is None:
-            self.idle += 1
-            return False
-        invoice, queued, step = call
-        handling = self.handling()
-        self.on_start(invoice, queued, step, handling)
-        Timeout(env, handling, (invoice, step)).callbacks.append(self._on_free)
-        return True
+        if self.incoming:
+            self._key_incoming()
+        # the next call: the smallest key still waiting (once per call made, inlined)
+        heap, waiting = self.heap, self.waiting
+        while heap:
+            _, seq, invoice, queued, step = heappop(heap)
+            live = waiting.get(invoice)
+            if live is None or live[0] != seq:
+                continue  # withdrawn with :meth:`cancel`
+            del waiting[invoice]
+            if self.callable(invoice):
+                handling = self.handling()
+                self.on_start(invoice, queued, step, handling)
+                call_later(env, handling, self._on_free, (invoice, step))
+                return True
+            self.on_drop(invoice, step)
+        self.idle += 1
+        return False

@@ -28,10 +28,12 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -164,7 +166,7 @@ def _ledger_book(scenario: Scenario, o: Orders, log: rec.Log) -> Book:
     """The :class:`~rpmkit.kpi.book.Book` of :func:`rpmkit.sim.outputs.ledger`, from the
     records: invoices in issue-record order, the payments' allocations then the
     discounts, credit notes and write-offs as adjustments, one currency (no conversion)."""
-    start = int(day_number(pd.Series([scenario.start_date]))[0])
+    start = _calendar(scenario.start_date, scenario.end_date, scenario.horizon_days).start
     inv = log.order[log.kind == rec.ISSUE]
     row = np.full(o.n, -1, dtype=np.int64)
     row[inv] = np.arange(len(inv))
@@ -212,6 +214,32 @@ def _ledger_book(scenario: Scenario, o: Orders, log: rec.Log) -> Book:
     )
 
 
+class _Calendar(NamedTuple):
+    start: int  # day number of the start date
+    month_ends: np.ndarray  # datetime64[ns]
+    month_end: np.ndarray  # day numbers of the month ends
+    month_start: np.ndarray  # and of their months' first days
+    horizon: tuple[int, int]  # the bad-debt period: day numbers of its first and last day
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(start: pd.Timestamp, end: pd.Timestamp, horizon_days: int) -> _Calendar:
+    """The day numbers a summary needs, alike for every replication of a scenario."""
+    ends = period_ends(start, end, "month")
+    period = FREQUENCIES["month"][1]
+    starts = pd.DatetimeIndex([period_bounds(x, period).start for x in ends])
+    p = period_bounds(end, horizon_days)
+    first, last = (int(x) for x in day_number(pd.Series([p.start, p.end])))
+    arrays = (
+        ends.to_numpy(dtype="datetime64[ns]").copy(),
+        day_number(pd.Series(ends)),
+        day_number(pd.Series(starts)),
+    )
+    for a in arrays:
+        a.flags.writeable = False  # shared by the replications
+    return _Calendar(int(day_number(pd.Series([start]))[0]), *arrays, (first, last))
+
+
 def _monthly(scenario: Scenario, b: Book) -> tuple[np.ndarray, np.ndarray]:
     """``SimResult.monthly_kpis()`` from the book: the formulas ``kpi_series`` applies per
     month (standard DSO and BPDSO, ADD as their difference, CEI on the month's sales,
@@ -219,10 +247,8 @@ def _monthly(scenario: Scenario, b: Book) -> tuple[np.ndarray, np.ndarray]:
     # the series engine of rpmkit.kpi.kpi_series, used without a ledger
     from rpmkit.kpi.series import _Curves, _each
 
-    ends = period_ends(scenario.start_date, scenario.end_date, "month")
-    period = FREQUENCIES["month"][1]
-    starts = pd.DatetimeIndex([period_bounds(x, period).start for x in ends])
-    e, s = day_number(pd.Series(ends)), day_number(pd.Series(starts))
+    cal = _calendar(scenario.start_date, scenario.end_date, scenario.horizon_days)
+    e, s = cal.month_end, cal.month_start
     d = e - s + 1
     c = _Curves(b)
     ar_end, ar_begin = c.ar(e), c.ar(s - 1)
@@ -234,14 +260,13 @@ def _monthly(scenario: Scenario, b: Book) -> tuple[np.ndarray, np.ndarray]:
     written = c.settled("write_off").between(s, e)
     with np.errstate(divide="ignore", invalid="ignore"):
         bad = np.where(sales > 0, written / np.where(sales > 0, sales, 1) * 100.0, np.nan)
-    values = np.column_stack([dso, bpdso, dso - bpdso, cei, bad]).reshape(len(ends), 5)
-    return values, ends.to_numpy(dtype="datetime64[ns]")
+    values = np.column_stack([dso, bpdso, dso - bpdso, cei, bad]).reshape(len(e), 5)
+    return values, cal.month_ends.copy()
 
 
 def _bad_debt(scenario: Scenario, b: Book) -> float:
     """``rpmkit.kpi.bad_debt_ratio`` at the end of the horizon over the horizon."""
-    p = period_bounds(scenario.end_date, scenario.horizon_days)
-    start, end = (int(x) for x in day_number(pd.Series([p.start, p.end])))
+    start, end = _calendar(scenario.start_date, scenario.end_date, scenario.horizon_days).horizon
     sales = b.sales_between(start, end)
     return math.nan if sales <= 0 else b.settled_between(start, end, ("write_off",)) / sales * 100
 
@@ -349,6 +374,7 @@ def run_replication(
             # outputs.ledger (promise activities, channels)
             result = rec.build_result(**run)
             ledger = result.ledger
+        model._release()  # while the collector is paused: see Model._release
     stats = {
         "sim_events": float(sim_events),
         "sim_seconds": sim_seconds,
