@@ -34,11 +34,16 @@ from hypothesis import strategies as st
 
 from rpmkit.config import voila_environment
 from rpmkit.server import CappedKernelManager, harden_voila, is_loopback, refuse_open_bind
-from rpmkit.server_client import DashboardVisitor, frame_v1, unframe_v1
+from rpmkit.server_client import DashboardVisitor, Reply, find_model, frame_v1, unframe_v1
 
 CANARY = f"CANARY-{uuid.uuid4().hex}"
 HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
 FRIENDLY = "This part of the page could not be shown"
+APP = """import ipywidgets as w
+label = w.HTML('<p class="ok">ready</p>')
+count = w.IntSlider(description="Count")
+count.observe(lambda c: setattr(label, "value", f'<p class="ok">ready {c.new}</p>'), "value")
+w.VBox([count, label])"""
 
 
 def _notebook(path: Path, *sources: str) -> None:
@@ -77,7 +82,7 @@ def site(tmp_path_factory):
     (base / "served-evil" / "logo.png").write_text(f"{CANARY} sibling")
     os.symlink(base / "outside.csv", served / "link.png")  # allowed name, file outside
     os.symlink(served / "secret.csv", served / "img" / "inner.png")  # allowed name, denied file
-    _notebook(served / "app.ipynb", "import ipywidgets as w\nw.HTML('<p class=\"ok\">ready</p>')")
+    _notebook(served / "app.ipynb", APP)
     _notebook(served / "fails.ipynb", "raise RuntimeError('cannot read /srv/ledgers/secret.csv')")
     _notebook(served / "slow.ipynb", "import time\ntime.sleep(60)")
     return base
@@ -421,6 +426,27 @@ async def _visit_and_leave(url: str) -> str:
     kernel = visitor.kernel_id
     await visitor.close()
     return kernel
+
+
+async def _move_the_slider(url: str) -> tuple[Reply, str]:
+    visitor = DashboardVisitor(url, "app.ipynb", timeout=30)
+    await visitor.open()
+    await visitor.connect()
+    states = await visitor.widget_states()
+    count = find_model(states, "IntSliderModel", description="Count")
+    label = find_model(states, "HTMLModel", value='<p class="ok">ready</p>')
+    reply = await visitor.change(count, {"value": 7})
+    await visitor.close()
+    return reply, label
+
+
+def test_a_headless_visitor_changes_a_control_and_sees_the_answer(server):
+    """What the load benchmark times: a control change and the kernel's answer to it."""
+    with ThreadPoolExecutor(1) as pool:
+        reply, label = pool.submit(asyncio.run, _move_the_slider(server.url)).result()
+    assert label in reply.updated()
+    assert reply.carries("ready 7", {label}) and not reply.carries("ready 8")
+    assert 0 < reply.seconds < 10
 
 
 def test_a_headless_visitor_leaves_as_the_page_does(server):
