@@ -16,8 +16,6 @@ The steps, in order:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +36,8 @@ from rpmkit.io.result import (
 from rpmkit.io.sources import Source, open_source
 from rpmkit.io.totals import FLAT, _Lazy, control_totals, counts, input_tallies
 from rpmkit.ledger import Ledger
+from rpmkit.memory import give_back_memory as _give_back_memory
+from rpmkit.memory import heap_trims
 from rpmkit.schema import FLAT_INVOICE, TABLE_ORDER, TABLES, Table
 from rpmkit.validation import (
     LINE_COL,
@@ -50,28 +50,6 @@ from rpmkit.validation import (
 )
 
 __all__ = ["control_totals", "load"]
-
-
-def _libc_trim():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _libc_trim()
-
-
-def _give_back_memory() -> None:
-    """Return freed memory to the system between big phases (lowers the peak).
-
-    Arrow's pool and glibc's malloc keep freed blocks for reuse; at millions
-    of rows that is hundreds of megabytes the next phase does not reuse.
-    """
-    pa.default_memory_pool().release_unused()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 @dataclass
@@ -159,7 +137,7 @@ def load(source, preset=None, mapping=None, **options) -> LoadResult:
         grid=opts.header is None,
     )
     pool = pa.default_memory_pool()
-    if _MALLOC_TRIM is not None:
+    if heap_trims():
         # glibc's malloc gives freed memory back when trimmed between phases; the
         # default Arrow pool keeps it, which at millions of rows raises the peak.
         pa.set_memory_pool(pa.system_memory_pool())

@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rpmkit import kpi, money, plots
-from rpmkit.io.loader import _give_back_memory as give_back_memory
 from rpmkit.ledger import Ledger
+from rpmkit.memory import give_back_memory
 from rpmkit.ui import _lean, data  # noqa: F401 (_lean, before charts, keeps imports quick)
 from rpmkit.ui.charts import ChartSlot
 from rpmkit.ui.format import format_money

@@ -18,37 +18,12 @@ calls it on import.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import inspect
 
+from rpmkit.memory import give_back_memory as release_unused_memory
+
 __all__ = ["install", "release_unused_memory"]
-
-
-@functools.cache
-def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return None
-
-
-def release_unused_memory() -> None:
-    """Hand freed memory back to the operating system: Arrow's pool, then glibc's heap.
-
-    >>> release_unused_memory()  # safe anywhere, a no-op where there is nothing to do
-    """
-    import sys
-
-    pyarrow = sys.modules.get("pyarrow")  # only if something already imported it
-    if pyarrow is not None:
-        pyarrow.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _after(handler):
