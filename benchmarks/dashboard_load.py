@@ -120,12 +120,15 @@ class Watcher(threading.Thread):
         self.pid, self.most, self.rss = pid, 0, []
         self.memory: dict[int, dict[str, float]] = {}  # each kernel's latest reading
         self.peak: dict[int, dict[str, float]] = {}
+        self.first_seen: dict[int, float] = {}  # when each kernel process appeared
         self.done = threading.Event()
 
     def run(self) -> None:
         tick = 0
         while not self.done.is_set():
             kernels = _kernels(self.pid)
+            for kernel in kernels:
+                self.first_seen.setdefault(kernel, time.monotonic())
             self.most = max(self.most, len(kernels))
             self.rss.extend(kernels.values())
             if tick % 8 == 0:  # smaps_rollup walks every mapping: every 2 s is enough
@@ -332,6 +335,7 @@ async def _visitor(url: str, line: _StartLine, changes: int) -> dict:
             if not reply.carries(day, charts):
                 raise RuntimeError(f"no chart answered the change to {day}")
             out["together_s" if i == 0 else "round_trips_s"].append(reply.seconds)
+            out.setdefault("sent_at", []).append(time.monotonic() - reply.seconds)
     except Exception as exc:  # a failed user is a result, not a crash of the run
         out["error"] = f"{type(exc).__name__}: {exc}"[:200]
     finally:
@@ -561,6 +565,7 @@ def main(argv=None) -> int:
         else:
             warm = asyncio.run(_phase(url, args.users, day="2024-06-30"))
             memory["after the first users"] = watcher.settled()
+        raw = {"pool lasts": warm}
         rows.append(_summary("pool lasts (+ as-of change)", warm))
         _print_errors(warm)
         print(rows[-1], flush=True)
@@ -572,6 +577,9 @@ def main(argv=None) -> int:
             cold = asyncio.run(_phase(url, args.users, day=None))
             time.sleep(2.5)
             memory["after the cold burst"] = watcher.settled()
+        raw["cold burst"] = cold
+        raw["kernels_first_seen"] = sorted(watcher.first_seen.values())
+        (OUTPUT / "dashboard-load-users.json").write_text(json.dumps(raw, indent=1))
         rows.append(_summary("cold burst", cold))
         _print_errors(cold)
         print(rows[-1], flush=True)
