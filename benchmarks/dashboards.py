@@ -50,7 +50,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import OUTPUT, ROOT, machine
 
-APPS = ("01_data_quality", "02_ar_dashboard", "03_payment_behaviour")
+APPS = (
+    "01_data_quality",
+    "02_ar_dashboard",
+    "03_payment_behaviour",
+    "04_policy_simulator",
+    "05_cash_forecast",
+    "06_credit_risk",
+    "07_cash_application",
+)
 READY = ".js-plotly-plot .main-svg"
 LIVE = "() => !document.querySelector('.rpm-first-chart')"
 CHROMIUM = os.environ.get("RPMKIT_CHROMIUM", "/usr/bin/chromium")
@@ -144,6 +152,7 @@ def _first_chart(browser, url: str, app: str) -> dict[str, float]:
         page.wait_for_function("() => 'load' in window.__rpmBench", timeout=120_000)
         marks = page.evaluate(PAGE_TIMES)
     finally:
+        page.close(run_before_unload=True)  # as a visitor leaving: the kernel stops
         context.close()
     nan = float("nan")
     return {
