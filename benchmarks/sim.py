@@ -349,8 +349,7 @@ def model_table() -> pd.DataFrame:
                 "loop_only_vs_bare_as_many_pending": model["simpy_loop_cpu_nogc_s"]
                 / deep["cpu_nogc_s"],
                 "bare_processes_cpu_gc_off_s": procs["cpu_nogc_s"],
-                "loop_only_vs_bare_processes": model["simpy_loop_cpu_nogc_s"]
-                / procs["cpu_nogc_s"],
+                "loop_only_vs_bare_processes": model["simpy_loop_cpu_nogc_s"] / procs["cpu_nogc_s"],
                 "load_average": os.getloadavg()[0],
                 "peak_mb": model["peak_mb"],
             }
