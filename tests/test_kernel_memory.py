@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -28,8 +29,9 @@ def test_an_async_handler_releases_after_it_finishes_even_when_it_fails(releases
         assert releases == []  # not before the handler has run
         raise RuntimeError("bad widget message")
 
-    with pytest.raises(RuntimeError):
-        asyncio.run(kernel_memory._after(fails)(None, [], "m"))
+    # in a thread of its own: Playwright's sync API may hold this thread's event loop
+    with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="bad widget"):
+        pool.submit(asyncio.run, kernel_memory._after(fails)(None, [], "m")).result()
     assert releases == [1]
 
 
