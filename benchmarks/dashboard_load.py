@@ -354,9 +354,10 @@ async def _protocol_phase(
     all start cold."""
     from rpmkit.server_client import DashboardVisitor
 
-    drainers = [DashboardVisitor(url, "ar.ipynb", timeout=PHASE_BUDGET_S) for _ in range(users)]
-    if drain:
-        await asyncio.gather(*(d.open() for d in drainers))
+    drainers = [
+        DashboardVisitor(url, "ar.ipynb", timeout=PHASE_BUDGET_S) for _ in range(users * drain)
+    ]
+    await asyncio.gather(*(d.open() for d in drainers))
     line = _StartLine(users)
     results: list[dict] = []
     try:
@@ -369,7 +370,7 @@ async def _protocol_phase(
             await asyncio.to_thread(while_here, kernels)
     finally:
         leaving = [r["visitor"].close() for r in results]
-        leaving += [d.close() for d in drainers if d.kernel_id]
+        leaving += [d.close() for d in drainers]
         await asyncio.gather(*leaving, return_exceptions=True)
     for r in results:
         del r["visitor"]
