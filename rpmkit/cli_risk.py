@@ -37,7 +37,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from rpmkit.cli import _load_for_kpis
-    from rpmkit.risk import RiskEvaluation
+    from rpmkit.risk import REFERENCE, RiskEvaluation
 
     ledger = _load_for_kpis(args)
     ev = RiskEvaluation(
@@ -73,6 +73,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"\nThreshold {iv.threshold:g} chosen on the training period only: half the best "
             f"F1 ({iv.best_f1:.3f}) of {iv.n_validation:,} out-of-time validation invoices; "
             f"days late by the Gamma {iv.days_point}"
+        )
+    r = ev.metrics_at_reference_recall_
+    if r:
+        print(
+            f"At the published recall ({REFERENCE['recall']:g}), threshold {r['threshold']:.3g} "
+            f"read off the test set: precision {r['precision']:.3f}, accuracy "
+            f"{r['accuracy']:.3f}, F1 {r['f1']:.3f} (recall {r['recall']:.3f})"
         )
     print("\nCalibration by decile:")
     cal = ev.calibration_
