@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from rpmkit.sim import records as rec
-from rpmkit.sim.fastpath import accelerate
 
 __all__ = ["Interactions"]
 
@@ -32,18 +31,17 @@ class Interactions:
         centre = self.centre
         if centre is not None and i in centre.waiting:
             step = centre.cancel(i)
-            self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(step), 0.0))
+            self.log.append((self.env._now, rec.CALL_DROPPED, i, 0, float(step), 0.0))
 
     # --------------------------------------------------------------- disputes
     def _open_dispute(self, i: int) -> None:
         self.hold[i] = True
         self._withdraw_call(i)
         if self.promising:
-            self._close_promise(i, False, self.env.now)
+            self._close_promise(i, False, self.env._now)
         self.dispute_at[i] = INF
-        self.version[i] += 1
-        self.armed[i] = INF
-        self.log.append((self.env.now, rec.DISPUTE_OPEN, i, self.open[i], 0.0, 0.0))
+        self.pending[i] = None  # its wake-up is void: the dispute desk has it
+        self.log.append((self.env._now, rec.DISPUTE_OPEN, i, self.open[i], 0.0, 0.0))
         self.env.process(self._dispute_case(i))
 
     def _dispute_case(self, i: int):
@@ -57,7 +55,7 @@ class Interactions:
         self._resolve(i)
 
     def _resolve(self, i: int) -> None:
-        now = self.env.now
+        now = self.env._now
         s = self.scenario.disputes
         upheld = bool(self.o.upheld[i])
         self.log.append((now, rec.DISPUTE_RESOLVED, i, self.open[i], float(upheld), 0.0))
@@ -89,14 +87,20 @@ class Interactions:
         return self.open[i], self.issue_t[i], self.due[i], self.segment_risk[self.segment[i]]
 
     def _call_start(self, i: int, queued: float, step: int, handling: float) -> None:
-        now = self.env.now
+        now = self.env._now
         self.log.append((now, rec.CALL, i, 0, now - queued, handling))
+
+    def _call_dropped(self, i: int, k: int) -> None:
+        self.log.append((self.env._now, rec.CALL_DROPPED, i, 0, float(k), 0.0))
 
     def _call_done(self, i: int, k: int) -> None:
         if self.settled[i] or self.hold[i]:
             return
-        step = self.steps[k]
-        self.pay[i] = accelerate(self.pay[i], self.env.now, step.uplift, step.uplift_days)
+        fast = self.speedup[k]  # accelerate(), inlined: once per call made
+        pay, now = self.pay[i], self.env._now
+        if fast is not None and pay > now:
+            rest = pay - now
+            self.pay[i] = now + rest / fast[0] if rest <= fast[1] else pay - fast[2]
         if self.promise_draws is not None:
             self._promise(i, k)
         self._next(i)
@@ -115,7 +119,7 @@ class Interactions:
             return
         self.promised_count[i] = c + 1
         d = self.promise_draws
-        now = self.env.now
+        now = self.env._now
         # .item(): a Python number; numpy scalars are slow in this per-call path
         promised = math.floor(now + _EPS) + d.lead.item(i, c)
         end = float(promised + 1 + self.scenario.promises.grace_days)
@@ -134,7 +138,7 @@ class Interactions:
         follow-up call (the promise's call step) is queued now; ``"next_step"``:
         the next step is taken at the later of its own day and now."""
         end, k, promised = self.promising.pop(i)
-        now = self.env.now
+        now = self.env._now
         self.log.append((now, rec.PROMISE_BROKEN, i, 0, float(promised), 0.0))
         if self.scenario.promises.follow_up == "call":
             self._set_dunning(i, now)

@@ -26,10 +26,12 @@ import gc
 import math
 import time
 from contextlib import contextmanager
+from heapq import heappush
 
 import numpy as np
 import pandas as pd
 import simpy
+from simpy.events import NORMAL
 
 from rpmkit.sim import fastpath
 from rpmkit.sim import records as rec
@@ -47,6 +49,22 @@ __all__ = ["Model", "accelerate"]
 
 INF = math.inf
 _EPS = 1e-9
+
+
+class _InvoiceWake:
+    """An invoice's wake-up in SimPy's queue (see :func:`~rpmkit.sim.processes.call_later`):
+    the invoice (``_value``) and the time it was armed for (``at``)."""
+
+    __slots__ = ("_value", "at", "callbacks")
+    _ok = True
+
+
+def _speedup(uplift: float, days: float) -> tuple[float, float, float] | None:
+    """What :func:`accelerate` computes of a step before it knows the payment time:
+    ``(1 + uplift, (1 + uplift) × days, uplift × days)``, None when the step speeds nothing."""
+    if uplift <= 0.0:
+        return None
+    return 1.0 + uplift, (1.0 + uplift) * days, uplift * days
 
 
 @contextmanager
@@ -142,12 +160,24 @@ class Model(Interactions):
             walked = fastpath.presettle(s, o, calls=self.centre is not None)
             self._next = self._walk
             self._enter(walked)
+            # wake-ups of later days wait in a list per day, which the day before's
+            # batch moves into SimPy's queue (see _arm): the queue stays a day deep
+            self.released = 1.0
+            self.later = [[] for _ in range(s.horizon_days)]
             slow = np.flatnonzero(walked.slow)
             for i in slow[slow < o.n_opening].tolist():
                 self._arm(i)
             new = slow[slow >= o.n_opening]
+            # a new order's first milestone, as _arm would find it on its day (nothing
+            # touches an order before): those after the horizon need no wake-up
+            first = np.minimum.reduce(
+                [walked.pay[new], self.dun_at_start[new], o.due[new] + self._first_admin]
+            )
+            first = np.minimum(first, o.dispute_at[new])
+            new, first = new[first < self.horizon], first[first < self.horizon]
             days = np.arange(0, s.horizon_days + 1)
             self.batch_rows = new.tolist()
+            self.batch_first = first.tolist()
             self.batches = np.searchsorted(o.issue[new], days, side="left").tolist()
             self._batch(0)
         else:
@@ -157,13 +187,14 @@ class Model(Interactions):
                 self._set_dunning(i, -_EPS)
                 self._issue(i, float(o.issue[i]))
             self._arrive(o.n_opening)
-        horizon = float(s.horizon_days)
-        steps = 0
-        step = env.step
+        # SimPy's own loop up to the horizon (its stop event goes before the
+        # events at the horizon); the events it took are the wake-ups pushed
+        # (one id each) less those still pending and its stop event's two
+        queue, ids = env._queue, env._eid
+        first, pending = next(ids), len(queue) + self._parked()
         with paused_gc():
-            while env.peek() < horizon:
-                step()
-                steps += 1
+            env.run(until=float(s.horizon_days))
+        steps = pending + next(ids) - first - 1 - len(queue) - self._parked() - 1
         return {
             "scenario": s,
             "replication": self.replication,
@@ -173,6 +204,10 @@ class Model(Interactions):
             "sim_events": steps,
             "sim_seconds": time.perf_counter() - t0,
         }
+
+    def _parked(self) -> int:
+        """How many wake-ups wait outside SimPy's queue."""
+        return self.parked + sum(len(day) for day in self.later)
 
     def _release(self) -> None:
         """Drop what the run left (per-invoice state, records), keeping the settings.
@@ -190,7 +225,9 @@ class Model(Interactions):
     def _setup(self, o: Orders, streams: Streams) -> None:
         s = self.scenario
         self.env = simpy.Environment()
-        self._on_wake = self._wake  # one bound method for every wake-up
+        # every wake-up's callbacks: one tuple for all (SimPy's loop only iterates
+        # over an event's callbacks and then drops them), not a list each
+        self._on_wake = (self._wake,)
         self._next = self._arm  # what follows a call or a resolution
         self.horizon = float(s.horizon_days)
         self.o = o
@@ -207,8 +244,15 @@ class Model(Interactions):
         self.hold = [False] * o.n
         self.flagged = [False] * o.n
         self.escalated = [False] * o.n
-        self.version = [0] * o.n
-        self.armed = [INF] * o.n  # time of the valid pending wake-up
+        # the invoice's one valid pending wake-up (None: nothing pending); one
+        # that is no longer it (the milestone moved) is ignored when it fires
+        self.pending: list[_InvoiceWake | None] = [None] * o.n
+        self.queue, self.ids = self.env._queue, self.env._eid  # where call_later puts events
+        # wake-ups at or after ``released`` wait in ``later`` (one list per day);
+        # those at or after the horizon are only counted (``parked``): never run
+        self.released = INF
+        self.later: list[list[tuple]] = []
+        self.parked = 0
         self.cust_open = [0] * len(o.customer_segment)
         self.cust_overdue = [0] * len(o.customer_segment)
         self.limit = o.customer_limit.tolist()
@@ -217,6 +261,8 @@ class Model(Interactions):
         self.steps = s.dunning
         self.step_day = [float(d.day) for d in s.dunning]
         self.n_steps = len(s.dunning)
+        self.step_call = [d.channel == "call" for d in s.dunning]
+        self.speedup = [_speedup(d.uplift, d.uplift_days) for d in s.dunning]
         # per order: the last day (after the issue day) a discount is taken, -1 without one
         self.discount_until = np.where(
             o.taker & (o.discount_rate > 0), o.discount_days, -1
@@ -230,8 +276,8 @@ class Model(Interactions):
         # Every invoice starts with the same milestone offsets from its due date:
         # the next administrative one (agency placement, credit-hold trigger,
         # write-off) and the next dunning step.
-        first_admin = min(self.write_off_after, self.agency_after, self.hold_after)
-        self.admin = (o.due + first_admin).tolist()
+        self._first_admin = min(self.write_off_after, self.agency_after, self.hold_after)
+        self.admin = (o.due + self._first_admin).tolist()
         self.call_callable = lambda i: not (self.settled[i] or self.hold[i] or self.escalated[i])
         self.desk = (
             simpy.Resource(self.env, s.disputes.desk_capacity)
@@ -249,7 +295,7 @@ class Model(Interactions):
                 handling_sampler(s.collectors, streams.rng("handling")),
                 self._call_start,
                 self._call_done,
-                lambda i, k: self.log.append((self.env.now, rec.CALL_DROPPED, i, 0, float(k), 0.0)),
+                self._call_dropped,
                 self._call_item,
             )
         # promises to pay: invoice -> (end of grace period, call step, promised day)
@@ -269,17 +315,38 @@ class Model(Interactions):
         """Schedule order ``j``'s arrival; each arrival schedules the next (no process needed)."""
         if j < self.o.n:
             env = self.env
-            call_later(env, self.issue_t[j] - env.now, self._on_arrival, j)
+            call_later(env, self.issue_t[j] - env._now, self._on_arrival, j)
 
     def _batch(self, day: int) -> None:
         env = self.env
-        call_later(env, day - env.now, self._on_batch)
+        call_later(env, day - env._now, self._on_batch)
 
     def _on_batch(self, event) -> None:
-        day = int(round(self.env.now))
-        rows, arm = self.batch_rows, self._arm
+        day = int(round(self.env._now))
+        if day + 1 < len(self.later):
+            # tomorrow's wake-ups into SimPy's queue, each with the id it was armed
+            # with: the queue runs them in the order it would have
+            queue = self.queue
+            for entry in self.later[day + 1]:
+                heappush(queue, entry)
+            self.later[day + 1] = []
+        self.released = day + 2.0
+        # _arm(i) for the day's new orders, inlined (a third of the loop's wake-ups)
+        now, released = self.env._now, self.released
+        wake, pending, ids, queue = self._on_wake, self.pending, self.ids, self.queue
+        rows, first, later = self.batch_rows, self.batch_first, self.later
         for j in range(self.batches[day], self.batches[day + 1]):
-            arm(rows[j])
+            i, t = rows[j], first[j]
+            event = _InvoiceWake()
+            event.callbacks = wake
+            event._value = i
+            event.at = t
+            pending[i] = event
+            at = now + (t - now if t > now else 0.0)
+            if at < released:
+                heappush(queue, (at, NORMAL, next(ids), event))
+            else:
+                later[int(at)].append((at, NORMAL, next(ids), event))
         if day + 1 < len(self.batches) - 1:
             self._batch(day + 1)
 
@@ -300,7 +367,8 @@ class Model(Interactions):
         self.pay = walked.pay.tolist()
         self.step = walked.step.tolist()
         day = np.array(self.step_day + [INF])
-        self.dun_at = (o.due + day[walked.step]).tolist()
+        self.dun_at_start = o.due + day[walked.step]
+        self.dun_at = self.dun_at_start.tolist()
 
     def _on_arrival(self, event) -> None:
         j = event._value
@@ -311,9 +379,9 @@ class Model(Interactions):
         c, a = self.customer[j], self.amount[j]
         lim = self.limit[c]
         if (lim >= 0 and self.cust_open[c] + a > lim) or self.cust_overdue[c] > 0:
-            self.log.append((self.env.now, rec.LOST_SALE, j, a, 0.0, 0.0))
+            self.log.append((self.env._now, rec.LOST_SALE, j, a, 0.0, 0.0))
             return
-        self._issue(j, self.env.now)
+        self._issue(j, self.env._now)
 
     def _issue(self, i: int, t: float) -> None:
         a = self.amount[i]
@@ -355,14 +423,26 @@ class Model(Interactions):
         x = self.dispute_at[i]
         if x < t:
             t = x
-        if t == self.armed[i] or t == INF:
-            return  # the pending wake-up already serves (or nothing is pending)
-        self.armed[i] = t
-        v = self.version[i] + 1
-        self.version[i] = v
-        env = self.env
-        now = env.now
-        call_later(env, t - now if t > now else 0.0, self._on_wake, (i, v))
+        if t == INF:
+            return
+        pending = self.pending[i]
+        if pending is not None and pending.at == t:
+            return  # the pending wake-up already serves
+        # call_later inlined: the commonest scheduling of all
+        now = self.env._now
+        event = _InvoiceWake()
+        event.callbacks = self._on_wake
+        event._value = i
+        event.at = t
+        self.pending[i] = event
+        at = now + (t - now if t > now else 0.0)
+        entry = (at, NORMAL, next(self.ids), event)
+        if at < self.released:
+            heappush(self.queue, entry)
+        elif at < self.horizon:
+            self.later[int(at)].append(entry)
+        else:
+            self.parked += 1
 
     def _walk(self, i: int) -> None:
         """:func:`~rpmkit.sim.fastpath.presettle` for one invoice, from now (no credit policy).
@@ -375,41 +455,47 @@ class Model(Interactions):
         if centre is not None and i in centre.waiting:
             self._arm(i)
             return
-        steps, now = self.steps, self.env.now
-        pay, k = self.pay[i], self.step[i]
+        now, horizon = self.env._now, self.horizon
+        pay, k, dun = self.pay[i], self.step[i], self.dun_at[i]
+        # what the walk stops at: the first dispute, agency or hold milestone, the
+        # end of a promise's grace period (the event loop's) or a call with collectors
+        stop = min(self.admin[i], self.dispute_at[i])
+        if self.promising and i in self.promising:
+            stop = min(stop, dun)
+        calls = self.step_call if centre is not None else ()
         while True:
-            t = min(pay, self.dun_at[i], self.admin[i], self.dispute_at[i])
-            if t >= self.horizon:
-                self.pay[i] = pay
-                return
+            t = pay if pay < dun else dun
+            if stop < t:
+                t = stop
+            if t >= horizon:
+                break
             if t < now:
                 t = now
             if pay <= t + _EPS:
+                self.step[i], self.dun_at[i] = k, dun
                 self._pay(i, t)
                 return
-            if self.dispute_at[i] <= t + _EPS or self.admin[i] <= t + _EPS:
+            if stop <= t + _EPS or (calls and calls[k]):
                 break
-            if self.promising and i in self.promising:
-                break  # the end of a promise's grace period is the event loop's
-            step = steps[k]
-            if step.channel == "call" and centre is not None:
-                break
-            if step.channel != "call":
+            if not self.step_call[k]:
                 self.log.append((t, rec.DUNNING, i, 0, float(k), 0.0))
-                pay = accelerate(pay, t, step.uplift, step.uplift_days)
+                fast = self.speedup[k]
+                if fast is not None and pay > t:
+                    rest = pay - t
+                    pay = t + rest / fast[0] if rest <= fast[1] else pay - fast[2]
             k += 1
-            self.step[i] = k
-            self.dun_at[i] = self.due[i] + self.step_day[k] if k < self.n_steps else INF
+            dun = self.due[i] + self.step_day[k] if k < self.n_steps else INF
             now = t
-        self.pay[i] = pay
-        self._arm(i)
+        self.pay[i], self.step[i], self.dun_at[i] = pay, k, dun
+        if t < horizon:
+            self._arm(i)
 
     def _wake(self, event) -> None:
-        i, version = event._value
-        if version != self.version[i] or self.settled[i]:
+        i = event._value
+        if self.pending[i] is not event or self.settled[i]:
             return
-        self.armed[i] = INF
-        now = self.env.now + _EPS
+        self.pending[i] = None
+        now = self.env._now + _EPS
         if self.pay[i] <= now:
             self._pay(i)
             return
@@ -438,30 +524,33 @@ class Model(Interactions):
         k = self.step[i]
         self.step[i] = k + 1
         self.dun_at[i] = self.due[i] + self.step_day[k + 1] if k + 1 < self.n_steps else INF
-        step = self.steps[k]
-        now = self.env.now
-        if step.channel == "call":
+        now = self.env._now
+        if self.step_call[k]:
             if self.centre is not None and self.centre.enqueue(i, k):
                 self.log.append((now, rec.CALL_QUEUED, i, 0, float(k), 0.0))
             return
         self.log.append((now, rec.DUNNING, i, 0, float(k), 0.0))
-        self.pay[i] = accelerate(self.pay[i], now, step.uplift, step.uplift_days)
+        fast = self.speedup[k]
+        pay = self.pay[i]
+        if fast is not None and pay > now:
+            rest = pay - now
+            self.pay[i] = now + rest / fast[0] if rest <= fast[1] else pay - fast[2]
 
     def _escalate(self, i: int) -> None:
         o = self.o
         self._withdraw_call(i)
         if self.promising:
-            self._close_promise(i, False, self.env.now)
+            self._close_promise(i, False, self.env._now)
         self.escalated[i] = True
         self.step[i] = self.n_steps
         self.dun_at[i] = INF
-        self.log.append((self.env.now, rec.AGENCY, i, self.open[i], 0.0, 0.0))
-        self.pay[i] = self.env.now + o.recovery_delay[i] if o.recovered[i] else INF
+        self.log.append((self.env._now, rec.AGENCY, i, self.open[i], 0.0, 0.0))
+        self.pay[i] = self.env._now + o.recovery_delay[i] if o.recovered[i] else INF
 
     # ------------------------------------------------------------ settlement
     def _settle_by(self, i: int, kind: int, amount: int, now: float | None = None) -> None:
         if now is None:
-            now = self.env.now
+            now = self.env._now
         if amount > 0:
             self.log.append((now, kind, i, amount, 0.0, 0.0))
         left = self.open[i] - amount
@@ -469,17 +558,23 @@ class Model(Interactions):
         c = self.customer[i]
         self.cust_open[c] -= amount
         if left <= 0:
-            self.settled[i] = True
-            if self.flagged[i]:
-                self.cust_overdue[c] -= 1
+            self._settled(i, c, kind == rec.PAYMENT, now)
+
+    def _settled(self, i: int, c: int, paid: bool, now: float) -> None:
+        """Invoice ``i`` of customer ``c`` is closed: its waiting call and its promise too."""
+        self.settled[i] = True
+        if self.flagged[i]:
+            self.cust_overdue[c] -= 1
+        centre = self.centre
+        if centre is not None and i in centre.waiting:
             self._withdraw_call(i)
-            if self.promising:
-                self._close_promise(i, kind == rec.PAYMENT, now)
+        if self.promising:
+            self._close_promise(i, paid, now)
 
     def _pay(self, i: int, now: float | None = None) -> None:
         """Payment now, or at ``now`` ahead of the clock (see :meth:`_walk`)."""
         if now is None:
-            now = self.env.now
+            now = self.env._now
         until = self.discount_until[i]
         if until >= 0 and math.floor(now) - math.floor(self.issue_t[i]) <= until:
             rate = self.o.discount_rate.item(i)
@@ -488,4 +583,10 @@ class Model(Interactions):
         if self.escalated[i]:
             fee = int(round(amount * self.scenario.collections.agency_fee_rate))
             self.log.append((now, rec.AGENCY_FEE, i, fee, 0.0, 0.0))
-        self._settle_by(i, rec.PAYMENT, amount, now)
+        # _settle_by(i, PAYMENT, amount, now), inlined: the payment of what is open
+        if amount > 0:
+            self.log.append((now, rec.PAYMENT, i, amount, 0.0, 0.0))
+        self.open[i] = 0
+        c = self.customer[i]
+        self.cust_open[c] -= amount
+        self._settled(i, c, True, now)

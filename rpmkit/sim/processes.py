@@ -145,7 +145,8 @@ class CallCentre:
         self.calling = False  # a wake-up for the idle collectors is scheduled
         self.waiting: dict[int, tuple[int, int]] = {}  # invoice -> (sequence number, step)
         # bound once: a bound method made per scheduled callback costs as much as the call
-        self._on_free, self._on_idle, self._on_shift = self._free, self._call_idle, self._serve
+        self._on_idle, self._on_shift = self._call_idle, self._serve
+        self._on_free = (self._free,)  # the callbacks of every finished call (see _serve)
 
     def __len__(self) -> int:
         return len(self.heap) + len(self.incoming)
@@ -158,7 +159,7 @@ class CallCentre:
         waiting = self.waiting
         if invoice in waiting:
             return False
-        now = self.env.now
+        now = self.env._now
         seq = self.seq
         waiting[invoice] = (seq, step)
         self.seq = seq + 1
@@ -189,7 +190,7 @@ class CallCentre:
         inv = np.fromiter((c[0] for c in calls), dtype=np.int64, count=n)
         items = self.items(inv)
         items["queued"] = np.fromiter((c[1] for c in calls), dtype=float, count=n)
-        keys = np.asarray(self.rule(items, self.env.now), dtype=float).tolist()
+        keys = np.asarray(self.rule(items, self.env._now), dtype=float).tolist()
         for key, (invoice, queued, step, seq) in zip(keys, calls, strict=True):
             heappush(self.heap, (key, seq, invoice, queued, step))
 
@@ -213,7 +214,7 @@ class CallCentre:
         process resume costs several times a callback, and idle collectors
         are woken one per queued call instead of all at once."""
         env = self.env
-        now = env.now
+        now = env._now
         if self.shift < 1.0:
             day = floor(now + _EPS)
             if now - day >= self.shift - _EPS:
@@ -225,14 +226,19 @@ class CallCentre:
         heap, waiting = self.heap, self.waiting
         while heap:
             _, seq, invoice, queued, step = heappop(heap)
-            live = waiting.get(invoice)
+            live = waiting.pop(invoice, None)
             if live is None or live[0] != seq:
+                if live is not None:
+                    waiting[invoice] = live  # queued again after a cancel: a later entry
                 continue  # withdrawn with :meth:`cancel`
-            del waiting[invoice]
             if self.callable(invoice):
                 handling = self.handling()
                 self.on_start(invoice, queued, step, handling)
-                call_later(env, handling, self._on_free, (invoice, step))
+                # call_later(env, handling, self._on_free, (invoice, step)), inlined
+                event = _Wake()
+                event.callbacks = self._on_free
+                event._value = invoice, step
+                heappush(env._queue, (now + handling, NORMAL, next(env._eid), event))
                 return True
             self.on_drop(invoice, step)
         self.idle += 1
