@@ -102,8 +102,8 @@ def run_model() -> dict:
         quiet.append(time.process_time() - c - spent[-1])
         proper.append(quiet[-1] - sum(before))
         gc.enable()
-    # how many wake-ups wait in SimPy's queue as the loop goes (one per open invoice,
-    # about): a bare loop keeping as many pending pops from as deep a heap
+    # how many wake-ups wait in SimPy's queue as the loop goes (about a day's): a bare
+    # loop keeping as many pending pops from as deep a heap
     import simpy
 
     sizes, step = [], simpy.Environment.step
@@ -411,9 +411,9 @@ nothing can touch and the SimPy run, garbage collector on (`Model.run()` as call
 `per_event_vs_bare` sets it against the bare loop's processor time for as many events.
 The `gc_off` columns switch Python's cyclic garbage collector off in both loops (as
 `run_replication` runs a replication) and count the SimPy run alone (`loop_only`, without
-drawing and the walk). The bare loop keeps 280 timeouts pending; the model keeps one per
-open invoice (`pending_events_mean`), so each pop works on a deeper heap:
-`loop_only_vs_bare_as_many_pending` sets the loop against a bare loop with as many
+drawing and the walk). The bare loop keeps 280 timeouts pending; the model keeps about a
+day of wake-ups in SimPy's queue (`pending_events_mean`; later days' wait in a list per
+day): `loop_only_vs_bare_as_many_pending` sets the loop against a bare loop with as many
 pending. The bare loops wake through callbacks on timeouts, the cheapest way SimPy
 has; `loop_only_vs_bare_processes` sets the loop against the same wake-ups written as
 SimPy models usually are, processes yielding timeouts (hardly dearer). Processor

@@ -207,3 +207,25 @@ def test_compare_from_an_opening_balance():
     bare = without.base.daily[:, 0, DAILY_MEASURES.index("open_ar")]
     np.testing.assert_allclose(first - bare, 140_000.0)
     assert (with_open.base.runs["cpu_seconds"] > 0).all()
+
+
+def test_later_days_wait_outside_simpys_queue(monkeypatch):
+    """Wake-ups of later days wait in lists per day, so SimPy's queue holds about a day of
+    them; ``sim_events`` still counts every event SimPy ran (and outputs equal the loop
+    without the walk, where every wake-up goes straight into the queue: tests above)."""
+    import simpy
+
+    m = Model(BASE, 1)
+    queued, waiting = [], []
+    step = simpy.Environment.step
+
+    def counting_step(env):
+        queued.append(len(env._queue))
+        waiting.append(len(env._queue) + m._parked())
+        return step(env)
+
+    monkeypatch.setattr(simpy.Environment, "step", counting_step)
+    result = m.run()
+    assert result.sim_events == len(queued) - 1  # and the stop event at the horizon
+    assert max(waiting) > 100  # wake-ups pending, on average ten times those in the queue
+    assert np.mean(queued) < 0.2 * np.mean(waiting)

@@ -5,8 +5,11 @@ invoice) or blocks it (a lost sale). An open invoice has exactly one pending
 wake-up in the event queue, at the earliest of its milestones: its payment
 time, its next dunning step, its dispute, its agency placement, its credit
 hold trigger, its write-off. When something moves a milestone (a reminder
-pulls the payment earlier, a dispute puts it on hold), the invoice's version
-number goes up and the wake-up already scheduled is ignored when it fires.
+pulls the payment earlier, a dispute puts it on hold), a new wake-up becomes
+the invoice's pending one and the one already scheduled is ignored when it
+fires. With the daily batches of the walk (below), wake-ups of later days wait
+in a list per day until the day before, so SimPy's queue stays about a day
+deep; they keep the ids they were scheduled with, so the order is the same.
 Nothing polls: an invoice paid on time before any dunning step costs two
 events (arrival and payment).
 
