@@ -89,6 +89,30 @@ def accelerate(pay: float, now: float, uplift: float, days: float) -> float:
     return pay - uplift * days
 
 
+def speedup(uplift: float, days: float) -> tuple[float, float, float] | None:
+    """What :func:`accelerate` computes of a step before it knows the payment time:
+    ``(1 + uplift, (1 + uplift) × days, uplift × days)``; None when the step speeds nothing.
+
+    >>> speedup(1.0, 10.0), speedup(0.0, 10.0)
+    ((2.0, 20.0, 10.0), None)
+    """
+    if uplift <= 0.0:
+        return None
+    return 1.0 + uplift, (1.0 + uplift) * days, uplift * days
+
+
+def hastened(pay: float, now: float, fast: tuple[float, float, float] | None) -> float:
+    """:func:`accelerate` with the step's :func:`speedup` (the same float operations).
+
+    >>> hastened(40.0, 30.0, speedup(1.0, 10.0)) == accelerate(40.0, 30.0, 1.0, 10.0)
+    True
+    """
+    if fast is None or pay <= now:
+        return pay
+    rest = pay - now
+    return now + rest / fast[0] if rest <= fast[1] else pay - fast[2]
+
+
 def _accelerate(pay: np.ndarray, now: np.ndarray, uplift: float, days: float) -> np.ndarray:
     """:func:`accelerate` over arrays (the same float operations)."""
     if uplift <= 0.0:

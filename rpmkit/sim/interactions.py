@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from rpmkit.sim import records as rec
+from rpmkit.sim.fastpath import hastened
 
 __all__ = ["Interactions"]
 
@@ -96,11 +97,7 @@ class Interactions:
     def _call_done(self, i: int, k: int) -> None:
         if self.settled[i] or self.hold[i]:
             return
-        fast = self.speedup[k]  # accelerate(), inlined: once per call made
-        pay, now = self.pay[i], self.env._now
-        if fast is not None and pay > now:
-            rest = pay - now
-            self.pay[i] = now + rest / fast[0] if rest <= fast[1] else pay - fast[2]
+        self.pay[i] = hastened(self.pay[i], self.env._now, self.step_speedup[k])
         if self.promise_draws is not None:
             self._promise(i, k)
         self._next(i)

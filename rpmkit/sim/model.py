@@ -38,7 +38,7 @@ from simpy.events import NORMAL
 
 from rpmkit.sim import fastpath
 from rpmkit.sim import records as rec
-from rpmkit.sim.fastpath import accelerate
+from rpmkit.sim.fastpath import accelerate, hastened, speedup
 from rpmkit.sim.interactions import Interactions
 from rpmkit.sim.orders import Orders, draw_orders
 from rpmkit.sim.params import Scenario
@@ -60,14 +60,6 @@ class _InvoiceWake:
 
     __slots__ = ("_value", "at", "callbacks")
     _ok = True
-
-
-def _speedup(uplift: float, days: float) -> tuple[float, float, float] | None:
-    """What :func:`accelerate` computes of a step before it knows the payment time:
-    ``(1 + uplift, (1 + uplift) × days, uplift × days)``, None when the step speeds nothing."""
-    if uplift <= 0.0:
-        return None
-    return 1.0 + uplift, (1.0 + uplift) * days, uplift * days
 
 
 @contextmanager
@@ -265,7 +257,7 @@ class Model(Interactions):
         self.step_day = [float(d.day) for d in s.dunning]
         self.n_steps = len(s.dunning)
         self.step_call = [d.channel == "call" for d in s.dunning]
-        self.speedup = [_speedup(d.uplift, d.uplift_days) for d in s.dunning]
+        self.step_speedup = [speedup(d.uplift, d.uplift_days) for d in s.dunning]
         # per order: the last day (after the issue day) a discount is taken, -1 without one
         self.discount_until = np.where(
             o.taker & (o.discount_rate > 0), o.discount_days, -1
@@ -482,10 +474,7 @@ class Model(Interactions):
                 break
             if not self.step_call[k]:
                 self.log.append((t, rec.DUNNING, i, 0, float(k), 0.0))
-                fast = self.speedup[k]
-                if fast is not None and pay > t:
-                    rest = pay - t
-                    pay = t + rest / fast[0] if rest <= fast[1] else pay - fast[2]
+                pay = hastened(pay, t, self.step_speedup[k])
             k += 1
             dun = self.due[i] + self.step_day[k] if k < self.n_steps else INF
             now = t
@@ -533,11 +522,7 @@ class Model(Interactions):
                 self.log.append((now, rec.CALL_QUEUED, i, 0, float(k), 0.0))
             return
         self.log.append((now, rec.DUNNING, i, 0, float(k), 0.0))
-        fast = self.speedup[k]
-        pay = self.pay[i]
-        if fast is not None and pay > now:
-            rest = pay - now
-            self.pay[i] = now + rest / fast[0] if rest <= fast[1] else pay - fast[2]
+        self.pay[i] = hastened(self.pay[i], now, self.step_speedup[k])
 
     def _escalate(self, i: int) -> None:
         o = self.o
