@@ -326,22 +326,11 @@ class Model(Interactions):
                 heappush(queue, entry)
             self.later[day + 1] = []
         self.released = day + 2.0
-        # _arm(i) for the day's new orders, inlined (a third of the loop's wake-ups)
-        now, released = self.env._now, self.released
-        wake, pending, ids, queue = self._on_wake, self.pending, self.ids, self.queue
-        rows, first, later = self.batch_rows, self.batch_first, self.later
+        # the day's new orders armed at their first milestones, found before the loop
+        now, wake_at = self.env._now, self._wake_at
+        rows, first = self.batch_rows, self.batch_first
         for j in range(self.batches[day], self.batches[day + 1]):
-            i, t = rows[j], first[j]
-            event = _InvoiceWake()
-            event.callbacks = wake
-            event._value = i
-            event.at = t
-            pending[i] = event
-            at = now + (t - now if t > now else 0.0)
-            if at < released:
-                heappush(queue, (at, NORMAL, next(ids), event))
-            else:
-                later[int(at)].append((at, NORMAL, next(ids), event))
+            wake_at(rows[j], first[j], now)
         if day + 1 < len(self.batches) - 1:
             self._batch(day + 1)
 
@@ -423,8 +412,14 @@ class Model(Interactions):
         pending = self.pending[i]
         if pending is not None and pending.at == t:
             return  # the pending wake-up already serves
-        # call_later inlined: the commonest scheduling of all
-        now = self.env._now
+        self._wake_at(i, t, self.env._now)
+
+    def _wake_at(self, i: int, t: float, now: float) -> None:
+        """Make invoice ``i``'s pending wake-up at ``t`` (not before ``now``).
+
+        :func:`~rpmkit.sim.processes.call_later`'s queue entry, put into SimPy's
+        queue, or into the list of its day when that day is not yet released
+        (see :meth:`_on_batch`), or only counted when it falls at or after the horizon."""
         event = _InvoiceWake()
         event.callbacks = self._on_wake
         event._value = i
