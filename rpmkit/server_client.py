@@ -183,7 +183,9 @@ class DashboardVisitor:
         return msg_id
 
     async def request(self, msg_type: str, content: dict, metadata: dict | None = None) -> Reply:
-        """Send one shell message and collect what comes back until the kernel is idle.
+        """Send one shell message and collect what comes back until the kernel is idle
+        and, for a ``*_request``, its ``*_reply`` has come (the server forwards the
+        kernel's shell and iopub channels as they arrive, so either may come first).
 
         Messages in answer to anything else meanwhile go to :attr:`unanswered`.
         """
@@ -191,6 +193,8 @@ class DashboardVisitor:
         msg_id = await self.send(msg_type, content, metadata)
         reply = Reply(seconds=float("nan"))
         deadline = start + self.timeout
+        answer = msg_type[: -len("_request")] + "_reply" if msg_type.endswith("_request") else None
+        idle = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -207,11 +211,21 @@ class DashboardVisitor:
                 self.unanswered.append({"type": header["msg_type"], "content": content})
                 continue
             if header["msg_type"] == "status" and content.get("execution_state") == "idle":
+                idle = True
+            else:
+                reply.messages.append(
+                    {
+                        "type": header["msg_type"],
+                        "content": content,
+                        "raw": raw,
+                        "buffers": parts[4:],
+                    }
+                )
+                if header["msg_type"] == answer:
+                    answer = None
+            if idle and answer is None:
                 reply.seconds = time.monotonic() - start
                 return reply
-            reply.messages.append(
-                {"type": header["msg_type"], "content": content, "raw": raw, "buffers": parts[4:]}
-            )
 
     async def widget_states(self) -> dict[str, dict]:
         """Every widget model's name and state, as Voilà's front end asks for them."""

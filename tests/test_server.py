@@ -266,6 +266,47 @@ async def _talk_to_kernel(url: str, code: str) -> tuple[list[str], list[str]]:
     return [m["type"] for m in reply.messages], [m["type"] for m in visitor.unanswered]
 
 
+class _KernelSocket:
+    """The kernel's side of a websocket, in memory: answers each shell request with the
+    frames ``answer(header)`` gives, in that order (a real server forwards the kernel's
+    iopub and shell channels as they come, so an ``idle`` status may precede the reply)."""
+
+    def __init__(self, answer):
+        self.answer, self.out = answer, asyncio.Queue()
+
+    async def write_message(self, frame, binary):
+        header = json.loads(unframe_v1(frame)[1][0])
+        for channel, msg_type, content in self.answer(header):
+            reply = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type}
+            parts = [json.dumps(x).encode() for x in (reply, header, {}, content)]
+            await self.out.put(frame_v1(channel, parts))
+
+    async def read_message(self):
+        return await self.out.get()
+
+
+@pytest.mark.parametrize("idle_first", [True, False])
+def test_a_request_waits_for_its_reply_and_the_idle_status_in_either_order(idle_first):
+    def answer(header):
+        kind = header["msg_type"]
+        idle = ("iopub", "status", {"execution_state": "idle"})
+        if kind == "comm_msg":  # no shell reply: done at idle
+            return [("iopub", "status", {"execution_state": "busy"}), idle]
+        done = ("shell", kind.replace("_request", "_reply"), {"status": "ok"})
+        return [idle, done] if idle_first else [done, idle]
+
+    async def talk():
+        visitor = DashboardVisitor("http://127.0.0.1:1", "app.ipynb", timeout=5)
+        visitor._ws = _KernelSocket(answer)
+        info = await visitor.request("kernel_info_request", {})
+        comm = await visitor.request("comm_msg", {"comm_id": "x", "data": {}})
+        return info, comm
+
+    info, comm = asyncio.run(talk())
+    assert [m["type"] for m in info.messages] == ["kernel_info_reply"]
+    assert [m["type"] for m in comm.messages] == ["status"]  # the busy one
+
+
 def test_code_sent_over_the_kernel_websocket_does_nothing(server, tmp_path):
     target = tmp_path / "pwned"
     code = f"open({str(target)!r}, 'w').write('x')"
