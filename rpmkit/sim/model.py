@@ -182,14 +182,16 @@ class Model(Interactions):
                 self._set_dunning(i, -_EPS)
                 self._issue(i, float(o.issue[i]))
             self._arrive(o.n_opening)
-        # SimPy's own loop up to the horizon (its stop event goes before the
-        # events at the horizon); the events it took are the wake-ups pushed
-        # (one id each) less those still pending and its stop event's two
+        # SimPy's own loop up to the horizon (its stop event goes before the events
+        # at the horizon). Every event scheduled takes an id, so the loop ran those
+        # waiting before plus the ids taken meanwhile, less those still waiting
+        # after; less the stop event, which ran and was put back (a second id).
         queue, ids = env._queue, env._eid
-        first, pending = next(ids), len(queue) + self._parked()
+        id0, waiting = next(ids), len(queue) + self._parked()
         with paused_gc():
             env.run(until=float(s.horizon_days))
-        steps = pending + next(ids) - first - 1 - len(queue) - self._parked() - 1
+        taken = next(ids) - id0 - 1
+        steps = waiting + taken - (len(queue) + self._parked()) - 1
         return {
             "scenario": s,
             "replication": self.replication,
