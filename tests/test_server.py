@@ -302,7 +302,9 @@ def test_a_request_waits_for_its_reply_and_the_idle_status_in_either_order(idle_
         comm = await visitor.request("comm_msg", {"comm_id": "x", "data": {}})
         return info, comm
 
-    info, comm = asyncio.run(talk())
+    # in a thread of its own: Playwright's sync API may hold this thread's event loop
+    with ThreadPoolExecutor(1) as pool:
+        info, comm = pool.submit(asyncio.run, talk()).result()
     assert [m["type"] for m in info.messages] == ["kernel_info_reply"]
     assert [m["type"] for m in comm.messages] == ["status"]  # the busy one
 
