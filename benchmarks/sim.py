@@ -83,6 +83,19 @@ def run_model() -> dict:
 
     model.draw_orders = timed(model.draw_orders)
     fastpath.presettle = timed(fastpath.presettle)
+    # and of SimPy's run alone: the events, without the per-invoice lists set up before
+    import simpy
+
+    runs: list[float] = []
+    simpy_run = simpy.Environment.run
+
+    def timed_run(env, until=None):
+        c = time.process_time()
+        out = simpy_run(env, until)
+        runs.append(time.process_time() - c)
+        return out
+
+    simpy.Environment.run = timed_run
     scenario = Scenario.from_yaml(SCENARIO)
     loop, total, cpu, loop_cpu, events, invoices = [], [], [], [], 0, 0
     for _ in range(REPEAT):
@@ -93,7 +106,7 @@ def run_model() -> dict:
         loop_cpu.append(cpu[-1] - spent[-1])
         loop.append(result.sim_seconds)
         events, invoices = result.sim_events, len(result.ledger.invoices)
-    quiet, proper = [], []
+    quiet, proper, run_only = [], [], []
     for _ in range(REPEAT):
         gc.disable()
         before.clear()
@@ -101,11 +114,11 @@ def run_model() -> dict:
         Model(scenario).run()
         quiet.append(time.process_time() - c - spent[-1])
         proper.append(quiet[-1] - sum(before))
+        run_only.append(runs[-1])
         gc.enable()
+    simpy.Environment.run = simpy_run
     # how many wake-ups wait in SimPy's queue as the loop goes (about a day's): a bare
     # loop keeping as many pending pops from as deep a heap
-    import simpy
-
     sizes, step = [], simpy.Environment.step
 
     def counting_step(env):
@@ -125,6 +138,7 @@ def run_model() -> dict:
         "loop_cpu_s": min(loop_cpu),
         "loop_cpu_nogc_s": min(quiet),
         "simpy_loop_cpu_nogc_s": min(proper),
+        "simpy_run_cpu_nogc_s": min(run_only),
         "total_s": min(total),
         "cpu_s": min(cpu),
         "peak_mb": peak_mb(),
@@ -344,6 +358,8 @@ def model_table() -> pd.DataFrame:
                 "loop_only_cpu_gc_off_s": model["simpy_loop_cpu_nogc_s"],
                 "bare_cpu_gc_off_s": bare["cpu_nogc_s"],
                 "loop_only_vs_bare_gc_off": model["simpy_loop_cpu_nogc_s"] / bare["cpu_nogc_s"],
+                "simpy_run_cpu_gc_off_s": model["simpy_run_cpu_nogc_s"],
+                "simpy_run_vs_bare_gc_off": model["simpy_run_cpu_nogc_s"] / bare["cpu_nogc_s"],
                 "pending_events_mean": model["pending_mean"],
                 "bare_as_many_pending_cpu_gc_off_s": deep["cpu_nogc_s"],
                 "loop_only_vs_bare_as_many_pending": model["simpy_loop_cpu_nogc_s"]
@@ -410,8 +426,9 @@ NOTES = {
 nothing can touch and the SimPy run, garbage collector on (`Model.run()` as called);
 `per_event_vs_bare` sets it against the bare loop's processor time for as many events.
 The `gc_off` columns switch Python's cyclic garbage collector off in both loops (as
-`run_replication` runs a replication) and count the SimPy run alone (`loop_only`, without
-drawing and the walk). The bare loop keeps 280 timeouts pending; the model keeps about a
+`run_replication` runs a replication) and count the loop (`loop_only`: without drawing
+and the walk, with the per-invoice lists the loop reads set up) or SimPy's `run` call
+alone (`simpy_run`). The bare loop keeps 280 timeouts pending; the model keeps about a
 day of wake-ups in SimPy's queue (`pending_events_mean`; later days' wait in a list per
 day): `loop_only_vs_bare_as_many_pending` sets the loop against a bare loop with as many
 pending. The bare loops wake through callbacks on timeouts, the cheapest way SimPy
