@@ -9,10 +9,12 @@ from rpmkit.sim import (
     Collections,
     Collectors,
     Disputes,
+    Model,
     PayerBehaviour,
     Scenario,
     SegmentSales,
 )
+from rpmkit.sim.records import SimResult
 
 START = pd.Timestamp("2025-01-01")
 
@@ -52,3 +54,10 @@ def one_payer(
         collections=Collections(agency_after_days=None, write_off_after_days=None),
         **sections,
     )
+
+
+def run_walked(s: Scenario, replication: int, walk: bool, opening=None) -> SimResult:
+    """One replication, with the walk before the loop (``walk``) or every invoice in it."""
+    m = Model(s, replication, opening=opening)
+    m.presettle = walk
+    return m.run()

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from sim_support import run_walked
 
 from rpmkit.sim import (
     Behaviour,
@@ -109,12 +110,6 @@ def test_walk_refuses_a_credit_policy():
         presettle(s, draw_orders(s, Streams(s.seed)), calls=True)
 
 
-def _run(s: Scenario, replication: int, walk: bool, opening=None):
-    m = Model(s, replication, opening=opening)
-    m.presettle = walk
-    return m.run()
-
-
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -127,7 +122,7 @@ def _run(s: Scenario, replication: int, walk: bool, opening=None):
     ids=["baseline", "no-collectors", "dunning-before-due"],
 )
 def test_walk_gives_the_event_loops_outputs(scenario):
-    fast, slow = _run(scenario, 2, True), _run(scenario, 2, False)
+    fast, slow = run_walked(scenario, 2, True), run_walked(scenario, 2, False)
     assert fast.sim_events < 0.7 * slow.sim_events
     pd.testing.assert_frame_equal(fast.daily, slow.daily)
     a, b = fast.orders, slow.orders
@@ -154,7 +149,7 @@ def test_walk_with_an_opening_balance():
         }
     )
     s = dataclasses.replace(BASE, start="2025-01-01")
-    fast, slow = _run(s, 0, True, opening), _run(s, 0, False, opening)
+    fast, slow = run_walked(s, 0, True, opening), run_walked(s, 0, False, opening)
     pd.testing.assert_frame_equal(fast.daily, slow.daily)
     assert (fast.orders["settled_amount"] == slow.orders["settled_amount"]).all()
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sim_support import run_walked
 
 from rpmkit.sim import (
     Behaviour,
@@ -16,7 +17,6 @@ from rpmkit.sim import (
     Collectors,
     Disputes,
     DunningStep,
-    Model,
     PayerBehaviour,
     Scenario,
     SegmentSales,
@@ -76,16 +76,10 @@ def scenarios(draw) -> Scenario:
     )
 
 
-def _run(s: Scenario, replication: int, walk: bool):
-    m = Model(s, replication)
-    m.presettle = walk
-    return m.run()
-
-
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=scenarios(), replication=st.integers(0, 5))
 def test_walk_and_day_lists_give_the_event_loops_outputs(s, replication):
-    fast, slow = _run(s, replication, True), _run(s, replication, False)
+    fast, slow = run_walked(s, replication, True), run_walked(s, replication, False)
     pd.testing.assert_frame_equal(fast.daily, slow.daily)
     assert (fast.orders["settled_amount"] == slow.orders["settled_amount"]).all()
     np.testing.assert_allclose(fast.orders["settled_time"], slow.orders["settled_time"], atol=1e-9)
@@ -96,7 +90,7 @@ def test_walk_and_day_lists_give_the_event_loops_outputs(s, replication):
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=scenarios(), replication=st.integers(0, 5))
 def test_money_is_conserved_and_settled_invoices_stay_quiet(s, replication):
-    r = _run(s, replication, True)
+    r = run_walked(s, replication, True)
     orders = r.orders[r.orders["accepted"]].set_index("invoice_id")
     events = r.events
     assert events["time"].between(0.0, s.horizon_days).all()
@@ -117,7 +111,7 @@ def test_money_is_conserved_and_settled_invoices_stay_quiet(s, replication):
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=scenarios(), replication=st.integers(0, 5))
-def test_a_seed_gives_the_same_run(s, replication):
-    a, b = _run(s, replication, True), _run(s, replication, True)
+def test_a_seed_gives_the_samerun_walked(s, replication):
+    a, b = run_walked(s, replication, True), run_walked(s, replication, True)
     pd.testing.assert_frame_equal(a.events, b.events)
     assert a.sim_events == b.sim_events
