@@ -166,9 +166,13 @@ class Model(Interactions):
             # a new order's first milestone, as _arm would find it on its day (nothing
             # touches an order before): those after the horizon need no wake-up
             first = np.minimum.reduce(
-                [walked.pay[new], self.dun_at_start[new], o.due[new] + self._first_admin]
+                [
+                    walked.pay[new],
+                    self.dun_at_start[new],
+                    o.due[new] + self._first_admin,
+                    o.dispute_at[new],
+                ]
             )
-            first = np.minimum(first, o.dispute_at[new])
             new, first = new[first < self.horizon], first[first < self.horizon]
             days = np.arange(0, s.horizon_days + 1)
             self.batch_rows = new.tolist()
@@ -255,7 +259,6 @@ class Model(Interactions):
         self.limit = o.customer_limit.tolist()
         self.segment = o.segment.tolist()
         self.segment_risk = o.segment_risk.tolist()
-        self.steps = s.dunning
         self.step_day = [float(d.day) for d in s.dunning]
         self.n_steps = len(s.dunning)
         self.step_call = [d.channel == "call" for d in s.dunning]

@@ -212,14 +212,11 @@ def _activities(scenario: Scenario, start, o: Orders, log: rec.Log, day) -> pd.D
     )
 
 
-def _window_sum(lo: np.ndarray, hi: np.ndarray, values: np.ndarray, days: int) -> np.ndarray:
-    """Per day ``0..days-1``: the sum of ``values[k]`` whose inclusive day range holds the day."""
-    lo = np.maximum(lo, 0)
-    hi = np.minimum(hi, days - 1)
-    keep = lo <= hi
-    lo, hi, values = lo[keep], hi[keep], values[keep]
-    diff = group_sum(np.r_[lo, hi + 1], np.r_[values, -values], days + 1)
-    return np.cumsum(diff[:days])
+def _counted_from(first: np.ndarray, values: np.ndarray, days: int) -> np.ndarray:
+    """Per day ``0..days-1``: the sum of the ``values[k]`` counted from day ``first[k]`` on."""
+    first = np.maximum(first, 0)
+    keep = first < days
+    return np.cumsum(group_sum(first[keep], values[keep], days))
 
 
 def _per_day(mask: np.ndarray, day: np.ndarray, values: np.ndarray, days: int) -> np.ndarray:
@@ -238,7 +235,6 @@ def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.n
     """The :data:`DAILY_COLUMNS` as arrays of ``horizon_days`` values, in that order."""
     h = scenario.horizon_days
     day = log.day()
-    big = np.iinfo(np.int64).max // 4
     scale = 10 ** money.exponent(scenario.currency)
     issued = log.kind == rec.ISSUE
     settling = log.mask(*SETTLING)
@@ -258,25 +254,18 @@ def daily_columns(scenario: Scenario, o: Orders, log: rec.Log) -> dict[str, np.n
     start_day = np.r_[day[issued], day[settling]]
     signed = np.r_[log.amount[issued], -log.amount[settling]]
     due_day = np.floor(o.due[rows]).astype(np.int64)
-
-    def counted_from(first: np.ndarray) -> np.ndarray:
-        # per day: the signed amounts counted from their ``first`` day on
-        first = np.maximum(first, 0)
-        keep = first < h
-        return np.cumsum(group_sum(first[keep], signed[keep], h))
-
     # open AR more than c days past due, for each cut-off c; a bucket is the
     # difference of the curves at its two ends
-    out["open_ar"] = counted_from(start_day)
-    past = [counted_from(np.maximum(start_day, due_day + c + 1)) for c in DEFAULT_CUTOFFS]
+    out["open_ar"] = _counted_from(start_day, signed, h)
+    past = [
+        _counted_from(np.maximum(start_day, due_day + c + 1), signed, h) for c in DEFAULT_CUTOFFS
+    ]
     curves = [out["open_ar"], *past]
     for k, label in enumerate(bucket_labels(DEFAULT_CUTOFFS)):
         out[label] = curves[k] - curves[k + 1] if k + 1 < len(curves) else curves[k]
     op, cl = log.kind == rec.DISPUTE_OPEN, log.kind == rec.DISPUTE_RESOLVED
     n_disp = np.r_[np.ones(op.sum(), dtype=np.int64), -np.ones(cl.sum(), dtype=np.int64)]
-    out["disputes_open"] = _window_sum(
-        np.r_[day[op], day[cl]], np.full(len(n_disp), big), n_disp, h
-    )
+    out["disputes_open"] = _counted_from(np.r_[day[op], day[cl]], n_disp, h)
     out["write_offs"] = amount[rec.WRITE_OFF]
     out["credit_notes"] = amount[rec.CREDIT_NOTE]
     out["discount_cost"] = amount[rec.DISCOUNT]

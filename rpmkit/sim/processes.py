@@ -1,4 +1,4 @@
-"""SimPy processes with their own state: the collectors' call centre and the dispute desk.
+"""The collectors' call centre, a process with its own state, as callbacks in SimPy's queue.
 
 :func:`call_later` is how the model and the call centre schedule their callbacks."""
 
@@ -145,8 +145,7 @@ class CallCentre:
         self.calling = False  # a wake-up for the idle collectors is scheduled
         self.waiting: dict[int, tuple[int, int]] = {}  # invoice -> (sequence number, step)
         # bound once: a bound method made per scheduled callback costs as much as the call
-        self._on_idle, self._on_shift = self._call_idle, self._serve
-        self._on_free = (self._free,)  # the callbacks of every finished call (see _serve)
+        self._on_free, self._on_idle, self._on_shift = self._free, self._call_idle, self._serve
 
     def __len__(self) -> int:
         return len(self.heap) + len(self.incoming)
@@ -234,11 +233,7 @@ class CallCentre:
             if self.callable(invoice):
                 handling = self.handling()
                 self.on_start(invoice, queued, step, handling)
-                # call_later(env, handling, self._on_free, (invoice, step)), inlined
-                event = _Wake()
-                event.callbacks = self._on_free
-                event._value = invoice, step
-                heappush(env._queue, (now + handling, NORMAL, next(env._eid), event))
+                call_later(env, handling, self._on_free, (invoice, step))
                 return True
             self.on_drop(invoice, step)
         self.idle += 1
