@@ -21,10 +21,19 @@ from hypothesis import strategies as st
 import rpmkit.io as rio
 from rpmkit import kpi
 from rpmkit.config import sample_dir
-from rpmkit.sim import Behaviour, PayerBehaviour, Scenario, SegmentSales, compare
+from rpmkit.sim import (
+    Behaviour,
+    CreditPolicy,
+    Disputes,
+    PayerBehaviour,
+    Scenario,
+    SegmentSales,
+    compare,
+)
 from rpmkit.synth import generate
 from rpmkit.ui import data
 from rpmkit.ui.simulator import PolicySimulatorApp
+from rpmkit.ui.simulator.levers import LeverPanel
 from rpmkit.ui.simulator.outcome import (
     TILES,
     Baseline,
@@ -34,6 +43,7 @@ from rpmkit.ui.simulator.outcome import (
     summary_text,
 )
 from rpmkit.ui.simulator.policy import Policy, apply_policy, changes, terms_text
+from rpmkit.ui.simulator.text import SAME
 
 REPS = 4
 SMALL = Scenario(
@@ -114,7 +124,7 @@ def test_policy_changes_the_scenario_by_hand():
     [
         ({"collectors": -2}, "Collectors must be a whole number from 0 to 1,000; got -2."),
         ({"discount_percent": 25.0}, "The early-payment discount must be between 0 and 19.99 %"),
-        ({"dispute_days": 0.0}, "The dispute resolution time must be between 0.5 and 365 days"),
+        ({"dispute_days": 0.0}, "The dispute resolution time must be between 0.01 and 365 days"),
         ({"dunning_shift_days": 90}, "The dunning shift must be a whole number from -60 to 60"),
     ],
 )
@@ -139,7 +149,7 @@ def test_combinations_the_scenario_cannot_take():
     collectors=st.integers(0, 1000),
     limit=st.one_of(st.none(), st.floats(0, 3650)),
     desk=st.one_of(st.none(), st.integers(1, 100)),
-    days=st.floats(0.5, 365),
+    days=st.floats(0.01, 365),
 )
 def test_any_valid_policy_round_trips(terms, shift, collectors, limit, desk, days):
     p = Policy(
@@ -154,6 +164,31 @@ def test_any_valid_policy_round_trips(terms, shift, collectors, limit, desk, day
     assert dataclasses.replace(Policy.of(s), terms_days=terms, dunning_shift_days=shift) == p
     assert all(seg.net_days == (45 if terms is None else terms) for seg in s.sales)
     assert [d.day - shift for d in s.dunning] == [d.day for d in SMALL.dunning]
+
+
+def test_the_panel_reads_back_any_calibrated_baseline_as_it_is():
+    # values a scenario may hold that no option list or check had: disputes resolved
+    # within the day, a desk, a limit and a hold off the lists, a discount to be taken on
+    # the invoice date
+    odd = dataclasses.replace(
+        SMALL,
+        sales=(dataclasses.replace(SMALL.sales[0], terms="2/0 NET30"),),
+        disputes=Disputes(desk_capacity=7, resolution_median_days=0.01),
+        credit=CreditPolicy(limit_days_of_sales=75.5, hold_days_past_due=45),
+    )
+    panel = LeverPanel()
+    panel.set_baseline(odd)
+    c = panel.controls
+    today = [c[k].value for k in ("dispute_desk", "credit_limit", "order_hold")]
+    assert today == [7, 75.5, 45]
+    assert c["dispute_days"].value == 0.01 and c["discount_days"].value == 0
+    assert ("7 at once", 7) in c["dispute_desk"].options
+    assert ("75.5 days of sales", 75.5) in c["credit_limit"].options
+    assert changes(odd, panel.policy()) == []
+    assert apply_policy(odd, panel.policy()) == odd
+    panel.set_baseline(SMALL)  # the default desk of 12, and no stale 7
+    assert [v for _, v in c["dispute_desk"].options] == [-1, 1, 2, 3, 5, 10, 12, 20]
+    assert c["dispute_desk"].value == 12 and changes(SMALL, panel.policy()) == []
 
 
 def test_summary_hedges_when_an_interval_spans_zero():
@@ -325,3 +360,45 @@ def test_too_little_history_says_so(ledger):
     early = PolicySimulatorApp(ledger, "2023-01-10", replications=2, horizon_days=90, processes=1)
     assert early.notice.text.startswith("The ledger cannot be calibrated at 2023-01-10: fewer than")
     assert looks_friendly(early.notice.text)
+
+
+def test_opens_on_a_ledger_resolving_disputes_within_the_day(ledger):
+    # calibration puts the median resolution time at 0.01 days: the levers take it as is
+    d = ledger.disputes.assign(resolved_date=ledger.disputes["opened_date"])
+    quick = ledger.replace(disputes=d)
+    app = PolicySimulatorApp(quick, "2024-11-30", replications=2, horizon_days=60, processes=1)
+    assert app.notice.text == ""
+    assert app.controls["dispute_days"].value == 0.01
+    assert "0.01 days (median)" in app.tables["levers"].html
+    run(app)
+    assert app.comparison.other.scenario.disputes.resolution_median_days == 0.01
+    assert app.summary_text.startswith(SAME)
+    app.controls["dispute_days"].value = 0.001
+    assert app.notice.text.startswith("The dispute resolution time must be between 0.01 and 365")
+
+
+def test_a_ledger_without_disputes_keeps_the_default_desk(ledger):
+    # no disputes to calibrate on: the default desk of 12, which the desk list lacked
+    app = PolicySimulatorApp(
+        ledger.replace(disputes=ledger.disputes.iloc[:0]),
+        "2024-11-30",
+        replications=2,
+        horizon_days=60,
+        processes=1,
+    )
+    assert app.notice.text == "" and app.controls["dispute_desk"].value == 12
+    run(app)
+    assert app.comparison.other.scenario == app.comparison.base.scenario
+    assert app.summary_text.startswith(SAME)
+
+
+def test_levers_that_cannot_be_set_show_a_message(ledger, monkeypatch):
+    def refuse(self, scenario):
+        raise ValueError("The dispute resolution time must be between 0.01 and 365 days.")
+
+    monkeypatch.setattr(LeverPanel, "set_baseline", refuse)
+    app = PolicySimulatorApp(ledger, replications=2, horizon_days=60, processes=1)
+    assert app.notice.text.startswith("The levers cannot be set from the baseline at ")
+    assert "between 0.01 and 365 days" in app.notice.text and looks_friendly(app.notice.text)
+    app.click_run()
+    assert not app.running and app.comparison is None

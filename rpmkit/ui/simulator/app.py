@@ -82,6 +82,7 @@ class PolicySimulatorApp(w.VBox):
         self._cancel = threading.Event()
         self._processes = processes
         self._baselines: dict[tuple, out.Baseline] = {}
+        self._base: out.Baseline | None = None  # None: nothing to run (the notice says why)
         if ledger is None:
             self._notice.show(message or "No ledger to simulate.", "error")
             super().__init__([self._style, self._notice])
@@ -215,6 +216,7 @@ class PolicySimulatorApp(w.VBox):
         return self._baselines[key]
 
     def _refresh_baseline(self) -> None:
+        self._base = None
         try:
             base = self._baseline()
         except ValueError as exc:
@@ -237,15 +239,35 @@ class PolicySimulatorApp(w.VBox):
             return
         if base is None:
             return
-        self._base = base
-        self._notice.clear()
         s = base.scenario
+        try:
+            self._levers.set_baseline(s)
+            self._levers.policy()  # today's levers read back from the controls
+            self._base = base
+            self._clear_results()
+        except ValueError as exc:
+            # the levers take any valid scenario; should one still not fit, say so, not crash
+            log.warning("PolicySimulatorApp: no levers at %s: %s", self._as_of.value, exc)
+            self._base = None
+            self._notice.show(
+                f"The levers cannot be set from the baseline at {self._as_of.value}: {exc}",
+                "error",
+            )
+            return
+        except Exception:
+            log.exception("PolicySimulatorApp: no levers at %s", self._as_of.value)
+            self._base = None
+            self._notice.show(
+                "The levers could not be set from the baseline at this date. The server log "
+                "has the details.",
+                "error",
+            )
+            return
+        self._notice.clear()
         self._context.value = (
             f'<span class="rpm-sub">&nbsp;&nbsp;simulating {s.start} to {s.end_date.date()} · '
             f"{len(base.opening):,} open invoices · {html.escape(s.currency)}</span>"
         )
-        self._levers.set_baseline(s)
-        self._clear_results()
 
     def _clear_results(self) -> None:
         self.comparison = None
@@ -296,7 +318,7 @@ class PolicySimulatorApp(w.VBox):
         self._refresh_baseline()
 
     def _on_lever(self, _change=None) -> None:
-        if not hasattr(self, "_base"):
+        if self._base is None:
             return
         try:
             p, _, _, _ = self._checked()
@@ -317,7 +339,7 @@ class PolicySimulatorApp(w.VBox):
         return self._thread is not None and self._thread.is_alive()
 
     def _on_run(self, _button=None) -> None:
-        if self.running or not hasattr(self, "_base"):
+        if self.running or self._base is None:
             return
         try:
             p, changed, reps, seed = self._checked()

@@ -56,6 +56,16 @@ def _option(options, value) -> int:
     return value if value in [v for _, v in options] else KEEP
 
 
+def _with(options: tuple, value, label: str) -> tuple:
+    """``options`` with today's ``value`` among them, in order: a calibrated baseline
+    (the default dispute desk of 12, say) may hold a value the list lacks, which the
+    dropdown would otherwise show, and the changed policy take, as "none"."""
+    if value is None or value in [v for _, v in options]:
+        return options
+    first, *rest = options
+    return (first, *sorted([*rest, (label.format(value), value)], key=lambda o: o[1]))
+
+
 def _uniform_discount(scenario: Scenario) -> tuple[float, int] | None:
     """The scenario's discount (percent, days) when every segment has the same one."""
     found = {seg.discount for seg in scenario.sales}
@@ -143,7 +153,16 @@ class LeverPanel(w.VBox):
     def set_baseline(self, scenario: Scenario) -> None:
         """Show ``scenario``'s levers as today's and reset the changed policy to them."""
         self._scenario = scenario
-        today = lever_frame(scenario, Policy.of(scenario), scenario)["baseline"].tolist()
+        p = Policy.of(scenario)
+        c = self._c
+        self._quiet = True
+        try:
+            c["credit_limit"].options = _with(LIMITS, p.limit_days_of_sales, "{:g} days of sales")
+            c["order_hold"].options = _with(HOLDS, p.hold_days_past_due, "after {} days past due")
+            c["dispute_desk"].options = _with(DESKS, p.dispute_capacity, "{} at once")
+        finally:
+            self._quiet = False
+        today = lever_frame(scenario, p, scenario)["baseline"].tolist()
         today.insert(1, discount_text(scenario))
         for cell, text in zip(self._today, today, strict=True):
             cell.value = f"<span>{html.escape(text)}</span>"
@@ -165,13 +184,14 @@ class LeverPanel(w.VBox):
                 discount = (p.discount_percent, p.discount_days)
             c["terms"].value = _option(TERMS, p.terms_days)
             c["discount_percent"].value = discount[0]
-            c["discount_days"].value = discount[1] or 10
+            # a window of 10 days to start from when there is no discount, else today's
+            c["discount_days"].value = discount[1] if discount[0] else (discount[1] or 10)
             c["dunning_shift"].value = p.dunning_shift_days
             c["collectors"].value = p.collectors
-            c["credit_limit"].value = _option(LIMITS, p.limit_days_of_sales)
-            c["order_hold"].value = _option(HOLDS, p.hold_days_past_due)
-            c["dispute_desk"].value = _option(DESKS, p.dispute_capacity)
-            c["dispute_days"].value = round(p.dispute_days, 2)
+            c["credit_limit"].value = _option(c["credit_limit"].options, p.limit_days_of_sales)
+            c["order_hold"].value = _option(c["order_hold"].options, p.hold_days_past_due)
+            c["dispute_desk"].value = _option(c["dispute_desk"].options, p.dispute_capacity)
+            c["dispute_days"].value = p.dispute_days  # unrounded: today's must read back as is
         finally:
             self._quiet = False
         self._changed(None)

@@ -72,7 +72,11 @@ class Policy:
     dispute_capacity
         Disputes the desk works at once; ``None`` = as many as come in.
     dispute_days
-        Median work time of a dispute, days, in ``[0.5, 365]``.
+        Median work time of a dispute, days, in ``[0.01, 365]``.
+
+    The ranges of the levers a ledger calibrates (dispute desk and resolution
+    time, credit limit and hold) are those of the scenario's sections, so the
+    levers of any calibrated baseline are accepted as they are.
     """
 
     terms_days: int | None = None
@@ -96,7 +100,7 @@ class Policy:
             _number("The credit limit", self.limit_days_of_sales, 0, 3650, " days of sales")
         _whole("The order hold", self.hold_days_past_due, 0, 3650, none_ok=True)
         _whole("The dispute desk capacity", self.dispute_capacity, 1, 100_000, none_ok=True)
-        _number("The dispute resolution time", self.dispute_days, 0.5, 365, " days")
+        _number("The dispute resolution time", self.dispute_days, 0.01, 365, " days")
 
     @classmethod
     def of(cls, scenario: Scenario) -> Policy:
