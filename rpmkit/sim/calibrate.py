@@ -43,6 +43,7 @@ from rpmkit.sim.params import Scenario
 from rpmkit.sim.sections import (
     Behaviour,
     Collections,
+    CustomerHabit,
     DunningStep,
     PayerBehaviour,
     SegmentSales,
@@ -72,11 +73,14 @@ _IQR = 2.0 * 0.6744897501960817
 
 
 # ------------------------------------------------------------------ helpers
-def _segment_labels(b, by: str | None) -> np.ndarray:
+def _segment_labels(b, by: str | None) -> np.ndarray | None:
+    """Each invoice's simulated segment (None without a book: only ``by`` is checked)."""
+    if by not in (None, "segment", "customer"):
+        raise ValueError(f"by must be 'segment', 'customer' or None, got {by!r}")
+    if b is None:
+        return None
     if by is None:
         return np.full(b.n, "all", dtype=object)
-    if by != "segment":
-        raise ValueError(f"by must be 'segment' or None, got {by!r}")
     return np.asarray(b.segments, dtype=object)[b.segment] if b.n else np.zeros(0, dtype=object)
 
 
@@ -212,6 +216,46 @@ def _delays(v: _View, sel: np.ndarray, dunning, calls: bool) -> dict | None:
         "natural_mean": n_mean,
         "natural_sd": n_sd,
     }
+
+
+def _habits(v: _View, sel: np.ndarray, dunning, calls: bool, natural_sd: float) -> tuple:
+    """Customer habits of a segment: ``(customer_sd_days, {customer id: shift})``.
+
+    A one-way random-effects analysis of variance of the natural delays
+    (:func:`undo_dunning`) of the invoices in ``sel`` paid by ``as_of``,
+    winsorized at the 5th and 95th percentiles, grouped by customer: the
+    between-customer variance ``σ_b² = (MSB − MSW) / n₀`` (0 when negative)
+    and the within ``σ_w² = MSW``. The segment's spread ``natural_sd`` is
+    split in the same proportions, ``customer_sd = natural_sd × √(σ_b² /
+    (σ_b² + σ_w²))``; a customer's shift is its mean's deviation shrunk by
+    ``n σ_b² / (n σ_b² + σ_w²)`` (the best linear unbiased predictor, on the
+    same scale). Fewer than two customers with two paid invoices: no habits.
+    """
+    b, p = v.b, v.paid
+    paid = sel & p.paid & (p.pay_day <= v.as_day) & ~p.credit_only
+    y = undo_dunning((p.pay_day - b.due_day)[paid].astype(float), dunning, calls=calls)
+    if len(y) < MIN_PAID:
+        return 0.0, {}
+    lo, hi = np.quantile(y, [WINSOR, 1 - WINSOR])
+    y = np.clip(y, lo, hi)
+    codes, groups = pd.factorize(b.customer[paid])
+    n = np.bincount(codes).astype(float)
+    k, total = len(n), float(len(y))
+    if k < 2 or (n >= 2).sum() < 2 or total <= k:
+        return 0.0, {}
+    means = np.bincount(codes, y) / n
+    grand = float(y.mean())
+    msw = float(((y - means[codes]) ** 2).sum() / (total - k))
+    msb = float((n * (means - grand) ** 2).sum() / (k - 1))
+    n0 = (total - (n**2).sum() / total) / (k - 1)
+    between = max((msb - msw) / n0, 0.0)
+    if between <= 0.0 or msw + between <= 0.0:
+        return 0.0, {}
+    scale = natural_sd / math.sqrt(between + msw)
+    shift = scale * n * between / (n * between + msw) * (means - grand)
+    ids = v.b.customers.to_numpy(dtype=object)[groups]
+    customer_sd = min(natural_sd * math.sqrt(between / (between + msw)), natural_sd)
+    return float(customer_sd), {str(c): round(float(x), 2) for c, x in zip(ids, shift, strict=True)}
 
 
 def _default_rate(v: _View, sel: np.ndarray, mean: float, sd: float) -> float | None:
@@ -456,7 +500,12 @@ def calibrate(
     by
         ``"segment"`` (one simulated segment per segment of the ledger, an
         invoice's own segment else its customer's, ``(none)`` when neither
-        has one) or ``None`` (one segment named ``all``).
+        has one), ``"customer"`` (the same segments, and within each how
+        customers differ in habit: every segment's ``customer_sd_days`` and a
+        :class:`~rpmkit.sim.params.CustomerHabit` per customer paid in the
+        window, see :func:`_habits`; the ledger's customers pay their open
+        items by their own habit, new sales come from customers drawn with the
+        segment's spread) or ``None`` (one segment named ``all``).
     base
         Where the settings a ledger does not identify come from: dunning,
         collectors, credit policy, collections, the seed, the discount
@@ -498,6 +547,7 @@ def calibrate(
         median age of the window's write-offs (five or more); money in the
         ledger's reporting currency.
     """
+    _segment_labels(None, by)  # an unknown ``by`` fails before any work
     base = base if base is not None else Scenario()
     summary = calibration_summary(ledger, as_of, by=by, base=base, window_days=window_days)
     v = _view(ledger, as_of, by, window_days)
@@ -507,9 +557,16 @@ def calibrate(
     season = _seasonality(v, growth, window_days) if seasonality == "auto" else seasonality
     # the window's rate is that of its middle: lifted to the start, growing from there
     lift = (1.0 + growth) ** (window_days / 2 / 365.25)
-    sales, payers = [], []
+    sales, payers, habits = [], [], {}
     share = _due_date_share(v)
+    calls = base.collectors.count > 0
     for name, row in summary.iterrows():
+        sd = float(np.clip(row["natural_sd"], 0.0, 120.0))
+        customer_sd = 0.0
+        if by == "customer":
+            sel = v.window & (v.labels == name)
+            customer_sd, found = _habits(v, sel, base.dunning, calls, sd)
+            habits.update(found)
         sales.append(
             SegmentSales(
                 name=str(name),
@@ -526,10 +583,11 @@ def calibrate(
             PayerBehaviour(
                 segment=str(name),
                 delay_mean_days=float(np.clip(row["natural_mean"], -60.0, 365.0)),
-                delay_sd_days=float(np.clip(row["natural_sd"], 0.0, 120.0)),
+                delay_sd_days=sd,
                 reference_net_days=int(SegmentSales("x", 1, 1.0, 1.0, terms=row["terms"]).net_days),
                 due_date_share=share if share is not None else PayerBehaviour("x").due_date_share,
                 default_rate=float(row["default_rate"]),
+                customer_sd_days=min(customer_sd, sd),
             )
         )
     take_up = _discount_take_up(v, base.behaviour)
@@ -539,6 +597,9 @@ def calibrate(
             take_up if take_up is not None else base.behaviour.discount_take_up_max
         ),
         discount_rate_scale=base.behaviour.discount_rate_scale,
+        customers=tuple(
+            CustomerHabit(c, float(np.clip(x, -365.0, 365.0))) for c, x in sorted(habits.items())
+        ),
     )
     found = _disputes(v)
     disputes = dataclasses.replace(base.disputes, **found, desk_capacity=None)

@@ -22,7 +22,10 @@ channels on, :func:`rpmkit.sim.channels.apply_channels` then draws from the
 orders) and shifts the natural payment times; promise numbers are drawn by
 the model from the ``promises`` stream (:mod:`rpmkit.sim.promises`). Both
 purposes come last in :data:`~rpmkit.sim.random.PURPOSES`: with the features
-off nothing is drawn and every other stream is unchanged.
+off nothing is drawn and every other stream is unchanged. So does
+``customer_habit`` (:func:`customer_shifts`), drawn only when customers differ in
+habit: a customer's shift is added to the delays of all its orders, whose own
+normals are then scaled to the spread left within the customer.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from rpmkit.sim.params import Scenario
 from rpmkit.sim.random import Streams
 from rpmkit.synth import text
 
-__all__ = ["Orders", "draw_orders", "natural_payment_times"]
+__all__ = ["Orders", "customer_shifts", "draw_orders", "natural_payment_times"]
 
 OPENING_COLUMNS = ("invoice_id", "customer_id", "segment", "invoice_date", "due_date", "amount")
 
@@ -139,7 +142,9 @@ def _customers(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return segment, limit, np.r_[0, np.cumsum(sizes)[:-1]]
 
 
-def _segment_draws(scenario: Scenario, streams: Streams, k: int, first_customer: int) -> dict:
+def _segment_draws(
+    scenario: Scenario, streams: Streams, k: int, first_customer: int, shift: np.ndarray | None
+) -> dict:
     seg = scenario.sales[k]
     payer = scenario.payer(seg.name)
     h = scenario.horizon_days
@@ -167,12 +172,16 @@ def _segment_draws(scenario: Scenario, streams: Streams, k: int, first_customer:
     rate, days = seg.discount
     same_terms = net == payer.reference_net_days
     relative_to_due = same_terms | (u_terms < payer.due_date_share)
+    if shift is None:
+        delay = payer.delay_mean_days + payer.delay_sd_days * z
+    else:  # about the customer's habit
+        delay = payer.delay_mean_days + payer.invoice_sd_days * z + shift[customer]
     natural = natural_payment_times(
         issue,
         np.full(n, net),
         np.full(n, payer.reference_net_days),
         relative_to_due,
-        payer.delay_mean_days + payer.delay_sd_days * z,
+        delay,
     )
     taker = (u_take < scenario.behaviour.take_up(rate)) if rate > 0 else np.zeros(n, dtype=bool)
     natural = np.where(u_default < payer.default_rate, np.inf, natural)
@@ -275,13 +284,20 @@ def _read_opening(scenario: Scenario, opening: pd.DataFrame) -> _OpeningBook:
     return book
 
 
-def _opening_draws(scenario: Scenario, streams: Streams, book: _OpeningBook) -> dict:
+def _opening_draws(
+    scenario: Scenario, streams: Streams, book: _OpeningBook, shift: np.ndarray | None
+) -> dict:
     """Open invoices at the start: their payment delay drawn conditional on being unpaid so far."""
     n = len(book.issue)
     segment, due = book.segment, book.due
     payers = [scenario.payer(s.name) for s in scenario.sales]
     mean = np.array([p.delay_mean_days for p in payers])[segment]
-    sd = np.maximum(np.array([p.delay_sd_days for p in payers])[segment], 1e-9)
+    if shift is None:
+        sd = np.array([p.delay_sd_days for p in payers])[segment]
+    else:  # about the customer's habit
+        mean = mean + shift[book.customer]
+        sd = np.array([p.invoice_sd_days for p in payers])[segment]
+    sd = np.maximum(sd, 1e-9)
     default = np.array([p.default_rate for p in payers])[segment]
     rng = streams.rng("opening")
     u, u_default = rng.random(n), rng.random(n)
@@ -311,6 +327,36 @@ def _opening_draws(scenario: Scenario, streams: Streams, book: _OpeningBook) -> 
     }
 
 
+def customer_shifts(
+    scenario: Scenario, streams: Streams, customer_ids: pa.Array, extra_segment: np.ndarray
+) -> np.ndarray | None:
+    """Each customer's lasting shift of its payment delays (days), None when customers are alike.
+
+    ``customer_ids`` are the scenario's customers, segment by segment, then
+    ``len(extra_segment)`` customers found only in the opening balance. A
+    customer with a :class:`~rpmkit.sim.params.CustomerHabit` keeps its
+    shift; the others draw ``customer_sd_days × N(0, 1)`` of their segment
+    from the ``customer_habit`` stream (one normal per scenario customer from
+    the stream of its segment, then one per opening-only customer).
+    """
+    behaviour = scenario.behaviour
+    sd = np.array([scenario.payer(s.name).customer_sd_days for s in scenario.sales])
+    if not behaviour.customers and not sd.any():
+        return None
+    parts = [
+        sd[k] * streams.rng("customer_habit", seg.name).standard_normal(seg.customers)
+        for k, seg in enumerate(scenario.sales)
+    ]
+    z = streams.rng("customer_habit", "(opening)").standard_normal(len(extra_segment))
+    shift = np.concatenate(parts + [sd[extra_segment] * z])
+    if behaviour.customers:
+        named = {h.customer_id: h.delay_shift_days for h in behaviour.customers}
+        ids = np.asarray(customer_ids.to_pylist(), dtype=object)
+        at = pd.Index(list(named)).get_indexer(ids)
+        shift = np.where(at >= 0, np.array(list(named.values()) + [0.0])[at], shift)
+    return shift
+
+
 def draw_orders(
     scenario: Scenario, streams: Streams, opening: pd.DataFrame | None = None
 ) -> Orders:
@@ -321,25 +367,30 @@ def draw_orders(
     minor units). Customers not in the simulated population are added.
     """
     cust_segment, limit, first = _customers(scenario)
-    parts = [_segment_draws(scenario, streams, k, int(first[k])) for k in range(len(first))]
+    book = None
+    if opening is not None and len(opening):
+        book = _opening_book(scenario, opening)
+        extra = book.extra_segment
+        cust_ids = book.customer_ids
+    else:
+        extra = np.zeros(0, dtype=np.int64)
+        n_cust = len(cust_segment)
+        cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
+    shift = customer_shifts(scenario, streams, cust_ids, extra)
+    parts = [_segment_draws(scenario, streams, k, int(first[k]), shift) for k in range(len(first))]
     new = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     order = np.argsort(new["issue"], kind="stable")
     new = {key: v[order] for key, v in new.items()}
     n_new = len(order)
     ids = text.ids("SIM-", np.arange(1, n_new + 1), text.id_width(n_new, 7))
     n_open = 0
-    if opening is not None and len(opening):
-        book = _opening_book(scenario, opening)
-        op = _opening_draws(scenario, streams, book)
+    if book is not None:
+        op = _opening_draws(scenario, streams, book, shift)
         n_open = len(opening)
-        cust_segment = np.r_[cust_segment, book.extra_segment]
-        limit = np.r_[limit, np.full(len(book.extra_segment), -1, dtype=np.int64)]
-        cust_ids = book.customer_ids
+        cust_segment = np.r_[cust_segment, extra]
+        limit = np.r_[limit, np.full(len(extra), -1, dtype=np.int64)]
         new = {key: np.concatenate([op[key], new[key]]) for key in new}
         ids = pa.concat_arrays([book.ids, ids])
-    else:
-        n_cust = len(cust_segment)
-        cust_ids = text.ids("C", np.arange(1, n_cust + 1), text.id_width(n_cust, 6))
     orders = Orders(
         ids=ids,
         n_opening=n_open,

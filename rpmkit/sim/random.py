@@ -39,6 +39,7 @@ PURPOSES: tuple[str, ...] = (
     "opening",
     "promises",
     "channels",
+    "customer_habit",
 )
 """Random purposes, in a fixed order (their position is part of the seed)."""
 

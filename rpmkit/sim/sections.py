@@ -34,6 +34,7 @@ __all__ = [
     "Collections",
     "Collectors",
     "CreditPolicy",
+    "CustomerHabit",
     "Disputes",
     "DunningStep",
     "PayerBehaviour",
@@ -167,6 +168,13 @@ class PayerBehaviour:
     default_rate
         Share of invoices the customer never pays of its own accord (only an
         agency recovery or a write-off settles them).
+    customer_sd_days
+        How much the segment's customers differ in habit, in ``[0,
+        delay_sd_days]``: each customer pays with a lasting shift of its
+        delays, normal with this standard deviation (drawn once per customer
+        and replication, or a :class:`CustomerHabit`'s), and each invoice
+        varies about it by ``sqrt(delay_sd_days² − customer_sd_days²)``, so
+        the segment's delays keep their mean and spread. 0: customers alike.
     """
 
     segment: str
@@ -175,6 +183,7 @@ class PayerBehaviour:
     reference_net_days: int = 30
     due_date_share: float = 0.6
     default_rate: float = 0.01
+    customer_sd_days: float = 0.0
 
     def __post_init__(self) -> None:
         o = f"PayerBehaviour({self.segment!r})"
@@ -185,6 +194,35 @@ class PayerBehaviour:
         check_number(o, "reference_net_days", self.reference_net_days, 0, 365, integer=True)
         check_number(o, "due_date_share", self.due_date_share, 0.0, 1.0)
         check_number(o, "default_rate", self.default_rate, 0.0, 1.0)
+        check_number(o, "customer_sd_days", self.customer_sd_days, 0.0, self.delay_sd_days)
+
+    @property
+    def invoice_sd_days(self) -> float:
+        """Spread of an invoice's delay about its customer's habit."""
+        return math.sqrt(max(self.delay_sd_days**2 - self.customer_sd_days**2, 0.0))
+
+
+@dataclass(frozen=True)
+class CustomerHabit:
+    """One customer's own payment habit, as calibrated from its history.
+
+    Parameters
+    ----------
+    customer_id
+        The customer (an id of the opening balance or of the simulated customers).
+    delay_shift_days
+        Days its delays run after (positive) or before its segment's mean, in
+        ``[-365, 365]``; it replaces the customer's draw from ``customer_sd_days``.
+    """
+
+    customer_id: str
+    delay_shift_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.customer_id, str) and self.customer_id):
+            fail("CustomerHabit", "customer_id", "a non-empty string", self.customer_id)
+        o = f"CustomerHabit({self.customer_id!r})"
+        check_number(o, "delay_shift_days", self.delay_shift_days, -365.0, 365.0)
 
 
 @dataclass(frozen=True)
@@ -200,6 +238,10 @@ class Behaviour:
         ``take_up_max × (1 − exp(−rate / rate_scale))`` for a discount ``rate``
         (0.02 for 2 %); max in ``[0, 1]``, scale in ``[1e-4, 1]``. Takers pay
         between half-way through and the end of the discount window.
+    customers
+        :class:`CustomerHabit` of named customers (calibrated with
+        ``by="customer"``); the others draw theirs from their segment's
+        ``customer_sd_days``.
     """
 
     segments: tuple[PayerBehaviour, ...] = (
@@ -209,6 +251,7 @@ class Behaviour:
     )
     discount_take_up_max: float = 0.8
     discount_rate_scale: float = 0.01
+    customers: tuple[CustomerHabit, ...] = ()
 
     def __post_init__(self) -> None:
         o = "Behaviour"
@@ -220,6 +263,15 @@ class Behaviour:
             fail(o, "segments", "a non-empty tuple of PayerBehaviour", self.segments)
         check_number(o, "discount_take_up_max", self.discount_take_up_max, 0.0, 1.0)
         check_number(o, "discount_rate_scale", self.discount_rate_scale, 1e-4, 1.0)
+        if not (
+            isinstance(self.customers, tuple)
+            and all(isinstance(c, CustomerHabit) for c in self.customers)
+        ):
+            fail(o, "customers", "a tuple of CustomerHabit", self.customers)
+        ids = [c.customer_id for c in self.customers]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            fail(o, "customers", "one habit per customer", f"repeated ids {dup}")
 
     def take_up(self, rate: float) -> float:
         """Share of invoices paid within the discount window for a discount ``rate``."""

@@ -1,0 +1,213 @@
+"""Customers' own payment habits: drawn per customer, kept by name, calibrated by customer."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_sim_calibrate import CLEAN
+
+from rpmkit.sim import (
+    Behaviour,
+    Collectors,
+    CustomerHabit,
+    Disputes,
+    Model,
+    PayerBehaviour,
+    Scenario,
+    SegmentSales,
+    Streams,
+)
+from rpmkit.sim.calibrate import calibrate
+from rpmkit.sim.orders import customer_shifts, draw_orders
+from rpmkit.sim.sections import Collections
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Nothing chases, disputes or writes off: payments come at their natural times.
+HABITS = Scenario(
+    horizon_days=200,
+    seed=23,
+    sales=(
+        SegmentSales("enterprise", 30, 4.0, 9_000.0, 0.9, "NET45"),
+        SegmentSales("smb", 120, 16.0, 700.0, 0.7, "NET30"),
+    ),
+    behaviour=Behaviour(
+        segments=(
+            PayerBehaviour("enterprise", 10.0, 12.0, 45, 0.6, 0.02, customer_sd_days=9.0),
+            PayerBehaviour("smb", 6.0, 10.0, 30, 0.6, 0.04, customer_sd_days=6.0),
+        ),
+        customers=(CustomerHabit("C000001", 40.0), CustomerHabit("C000100", -5.5)),
+    ),
+    dunning=(),
+    collectors=Collectors(count=0),
+    disputes=Disputes(rate=0.0),
+    collections=Collections(agency_after_days=None, write_off_after_days=None),
+)
+
+
+def _expected(scenario: Scenario, replication: int) -> pd.DataFrame:
+    """Issue and payment times from the same streams, vectorised, without the model."""
+    streams = Streams(scenario.seed, replication)
+    h = scenario.horizon_days
+    shift, first = [], 0
+    for seg in scenario.sales:
+        sd = scenario.payer(seg.name).customer_sd_days
+        shift.append(sd * streams.rng("customer_habit", seg.name).standard_normal(seg.customers))
+    shift = np.concatenate(shift)
+    shift[0], shift[99] = 40.0, -5.5  # C000001 and C000100 by name
+    frames = []
+    for seg in scenario.sales:
+        payer = scenario.payer(seg.name)
+        arrivals = streams.rng("arrivals", seg.name)
+        n = arrivals.poisson(seg.invoices_per_day * h)
+        issue = np.sort(arrivals.uniform(0.0, h, n))
+        customer = first + streams.rng("customers", seg.name).integers(0, seg.customers, n)
+        first += seg.customers
+        delays = streams.rng("payment_delay", seg.name)
+        z, u_default = delays.standard_normal(n), delays.random(n)
+        invoice_sd = np.sqrt(payer.delay_sd_days**2 - payer.customer_sd_days**2)
+        delay = payer.delay_mean_days + invoice_sd * z + shift[customer]
+        pay = np.maximum(issue + seg.net_days + delay, issue)
+        pay[u_default < payer.default_rate] = np.inf
+        frames.append(pd.DataFrame({"issue_time": issue, "pay_time": pay, "customer": customer}))
+    return pd.concat(frames).sort_values("issue_time", kind="stable").reset_index(drop=True)
+
+
+def test_payment_times_equal_the_habit_draws_without_policy():
+    result = Model(HABITS, replication=2).run()
+    expected = _expected(HABITS, 2)
+    orders = result.orders
+    np.testing.assert_array_equal(orders["issue_time"], expected["issue_time"])
+    ids = np.array([f"C{c + 1:06d}" for c in expected["customer"]])
+    assert (orders["customer_id"].to_numpy() == ids).all()
+    paid = result.events[result.events["kind"] == "payment"]
+    times = pd.Series(paid["time"].to_numpy(), index=paid["invoice_id"].to_numpy())
+    want = pd.Series(expected["pay_time"].to_numpy(), index=orders["invoice_id"].to_numpy())
+    want = want[want < HABITS.horizon_days]
+    assert len(want) > 2_000
+    assert set(times.index) == set(want.index)
+    np.testing.assert_allclose(times[want.index], want, rtol=0, atol=1e-9)
+
+
+def test_habits_split_the_segment_spread_between_and_within_customers():
+    # many replications of one segment: the delays keep their mean and spread,
+    # and the spread of customer means is the habits' (plus the invoices' over n)
+    s = dataclasses.replace(
+        HABITS,
+        horizon_days=365,
+        sales=(SegmentSales("smb", 2_000, 40.0, 700.0, 0.7, "NET30"),),
+        behaviour=Behaviour(
+            segments=(PayerBehaviour("smb", 6.0, 10.0, 30, 1.0, 0.0, customer_sd_days=8.0),)
+        ),
+    )
+    delays, between = [], []
+    for r in range(8):  # the mean of 16,000 habits: standard error 0.06 days
+        o = draw_orders(s, Streams(s.seed, r))
+        d = o.natural - o.due
+        delays.append(d)
+        means = pd.Series(d).groupby(o.customer).mean()
+        n = pd.Series(d).groupby(o.customer).size()
+        between.append(means.var() - (36.0 / n).mean())  # within variance 10² − 8²
+    d = np.concatenate(delays)
+    assert abs(d.mean() - 6.0) < 0.3
+    assert abs(d.std() - 10.0) < 0.3
+    assert abs(np.sqrt(np.mean(between)) - 8.0) < 0.6
+
+
+def test_customers_alike_draw_nothing_new():
+    # without habits the customer_habit stream is never used: the orders are those of before
+    alike = tuple(dataclasses.replace(p, customer_sd_days=0.0) for p in HABITS.behaviour.segments)
+    s = dataclasses.replace(HABITS, behaviour=Behaviour(segments=alike))
+    streams = Streams(s.seed, 0)
+    draw_orders(s, streams)
+    assert not any(purpose == "customer_habit" for purpose, _ in streams._cache)
+    assert customer_shifts(s, streams, None, np.zeros(0, dtype=np.int64)) is None
+
+
+def test_a_named_habit_moves_the_customers_opening_items():
+    opening = pd.DataFrame(
+        {
+            "invoice_id": ["OLD-1", "OLD-2", "OLD-3"],
+            "customer_id": ["C000002", "X9", "X9"],
+            "segment": ["enterprise", "smb", "smb"],
+            "invoice_date": pd.to_datetime(["2024-11-20", "2024-12-01", "2024-12-20"]),
+            "due_date": pd.to_datetime(["2025-01-04", "2024-12-31", "2025-01-19"]),
+            "amount": [500_000, 20_000, 30_000],
+        }
+    )
+    late = dataclasses.replace(
+        HABITS,
+        behaviour=dataclasses.replace(
+            HABITS.behaviour, customers=HABITS.behaviour.customers + (CustomerHabit("X9", 30.0),)
+        ),
+    )
+    base = draw_orders(HABITS, Streams(HABITS.seed, 0), opening)
+    moved = draw_orders(late, Streams(late.seed, 0), opening)
+    # the same uniforms through the conditional inverse, about a mean 30 days later
+    # than X9's drawn habit; C000002 and every new order are unchanged
+    assert (moved.natural[1:3] > base.natural[1:3] + 5).all()
+    assert moved.natural[0] == base.natural[0]
+    np.testing.assert_array_equal(moved.natural[3:], base.natural[3:])
+
+
+def test_habits_round_trip_through_yaml_and_are_checked(tmp_path):
+    path = tmp_path / "habits.yaml"
+    HABITS.to_yaml(path)
+    assert Scenario.from_yaml(path) == HABITS
+    with pytest.raises(ValueError, match=r"customer_sd_days must be a number in \[0.0, 10.0\]"):
+        PayerBehaviour("smb", 6.0, 10.0, customer_sd_days=12.0)
+    with pytest.raises(ValueError, match="one habit per customer"):
+        Behaviour(customers=(CustomerHabit("A"), CustomerHabit("A", 2.0)))
+    with pytest.raises(ValueError, match="by must be 'segment', 'customer' or None"):
+        calibrate(None, "2024-01-01", by="client")  # before anything is read
+
+
+# ------------------------------------------------------------- calibration
+@pytest.fixture(scope="module")
+def clean_customers():
+    from rpmkit.synth import generate
+
+    out = generate(CLEAN)
+    scenario = calibrate(
+        out.ledger,
+        "2023-12-31",
+        by="customer",
+        base=dataclasses.replace(Scenario(), dunning=()),
+    )
+    return out, scenario
+
+
+def test_calibration_splits_the_generators_spread(clean_customers):
+    # CLEAN's customers: delay N(14, 6) per customer, N(0, 8) per invoice about it
+    _, s = clean_customers
+    for payer in s.behaviour.segments:
+        assert abs(payer.delay_sd_days - 10.0) < 1.5
+        assert abs(payer.customer_sd_days - 6.0) < 1.0, payer
+
+
+def test_calibrated_shifts_follow_the_generators_customers(clean_customers):
+    out, s = clean_customers
+    truth = out.truth["customers"].set_index("customer_id")["mean_delay_days"]
+    shift = pd.Series({h.customer_id: h.delay_shift_days for h in s.behaviour.customers})
+    paired = pd.concat([shift.rename("shift"), truth.rename("truth")], axis=1, join="inner")
+    assert len(paired) > 1_000
+    # shrunk estimates of N(14, 6) habits from a year of about a dozen invoices each
+    assert np.corrcoef(paired["shift"], paired["truth"])[0, 1] > 0.75
+    assert paired["shift"].std() < paired["truth"].std()
+
+
+def test_sample_habits_rank_the_generators_payer_types():
+    import rpmkit
+
+    ledger = rpmkit.load(ROOT / "data" / "samples")
+    s = calibrate(getattr(ledger, "ledger", ledger), "2024-11-30", by="customer")
+    truth = pd.read_csv(ROOT / "data" / "samples" / "truth" / "customers.csv")
+    shift = pd.Series({h.customer_id: h.delay_shift_days for h in s.behaviour.customers})
+    by_type = truth.assign(shift=truth["customer_id"].map(shift)).groupby("behaviour")["shift"]
+    means = by_type.mean()
+    assert means["chronic_late"] > means["late"] > means["on_time"] > means["early"]
+    assert all(0 < p.customer_sd_days < p.delay_sd_days for p in s.behaviour.segments)
