@@ -27,7 +27,7 @@ from rpmkit.sim import (
 from rpmkit.sim import records as rec
 from rpmkit.sim.fastpath import presettle
 from rpmkit.sim.orders import draw_orders
-from rpmkit.sim.policies import RULES
+from rpmkit.sim.policies import RULES, by_risk
 from rpmkit.sim.workers import DAILY_MEASURES
 
 BASE = Scenario(
@@ -180,6 +180,43 @@ def test_scalar_keys_equal_the_array_rules(name):
         )
     ]
     np.testing.assert_allclose(scalar, keys, rtol=1e-13, atol=0)
+
+
+def test_by_risk_by_hand():
+    # segments at 5 %, 2 % and 0.5 %: riskiest first, then earliest due within a rate;
+    # 2.000001 % is the 2 % segment's rate to the step, 0.501 % one step above 0.5 %,
+    # and due times beyond ±2^15 days are clipped without crossing a step of risk
+    risk = np.array([0.02, 0.05, 0.02, 0.005, 0.05, 0.02000001, 0.00501, 0.05, 0.05])
+    due = np.array([40.0, 50.0, 10.0, -100.0, 45.0, 5.0, 1e6, 1e6, -1e6])
+    n = len(risk)
+    items = {
+        "invoice": np.arange(n),
+        "amount": np.full(n, 1_000),
+        "issued": due - 30,
+        "due": due,
+        "queued": np.full(n, 60.0),
+        "risk": risk,
+    }
+    keys = by_risk(items, 60.0)
+    assert np.argsort(keys, kind="stable").tolist() == [8, 4, 1, 7, 5, 2, 0, 6, 3]
+    scalar = [by_risk.scalar(1_000, d - 30, d, 60.0, r) for d, r in zip(due, risk, strict=True)]
+    assert scalar == keys.tolist()  # to the bit, so both paths break ties alike
+    assert Collectors(rule="by_risk").rule == "by_risk"
+
+
+def test_by_risk_calls_the_riskier_segment_sooner_and_keys_alike_on_both_paths():
+    # BASE: enterprise at 2 % and smb at 4 % default, one collector busy about five hours
+    # a call; the built-in rule keys each call as it is queued, the same rule without its
+    # scalar keys in batches
+    team = Collectors(count=1, rule="by_risk", handling_minutes=300)
+    s = dataclasses.replace(BASE, collectors=team)
+    result = Model(s).run()
+    batched = Model(s, rule=lambda items, now: by_risk(items, now)).run()
+    pd.testing.assert_frame_equal(result.events, batched.events)
+    calls = result.events[result.events["kind"] == "call"]
+    segment = result.orders.set_index("invoice_id").loc[calls["invoice_id"], "segment"]
+    wait = pd.Series(calls["value"].to_numpy(), index=segment.to_numpy())
+    assert wait["smb"].mean() < 0.5 * wait["enterprise"].mean()  # 0.41 against 1.27 days
 
 
 def test_compare_from_an_opening_balance():
