@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import doctest
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from rpmkit.sim import (
     Scenario,
     SegmentSales,
 )
+from rpmkit.sim.sections import DUNNING_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -178,3 +181,131 @@ def test_docs_examples_run():
         str(ROOT / "docs" / "simulation.md"), module_relative=False, optionflags=doctest.ELLIPSIS
     )
     assert failures == 0 and attempted >= 8
+
+
+def test_unquoted_yaml_date_is_a_start_date_and_round_trips(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("horizon_days: 30\nstart: 2025-03-01\n", encoding="utf-8")
+    s = Scenario.from_yaml(path)
+    assert s.start == "2025-03-01" and s == Scenario(horizon_days=30, start="2025-03-01")
+    assert Scenario(start=datetime.date(2025, 3, 1)) == Scenario(start="2025-03-01")
+    s.to_yaml(path)
+    assert Scenario.from_yaml(path) == s and Scenario.from_dict(s.to_dict()) == s
+    with pytest.raises(ValueError, match=r"Scenario.start must be an ISO calendar date"):
+        Scenario(start=datetime.datetime(2025, 3, 1, 9, 30))
+    path.write_text("start: 2025-03-01 09:30:00\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Scenario.start must be an ISO calendar date"):
+        Scenario.from_yaml(path)
+
+
+def _with(path: str, value):
+    """The default scenario as a dict, with the item at ``path`` (dotted, list indices
+    as numbers) replaced by ``value``, or updated with it when both are mappings."""
+    data = Scenario().to_dict()
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node = data
+    for p in parents:
+        node = node[p]
+    if isinstance(value, dict) and isinstance(node[last], dict):
+        node[last] = {**node[last], **value}
+    else:
+        node[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            "sales",
+            [{"name": "smb", "customers": 10}],
+            "sales[0] (segment 'smb'): missing field(s) invoices_per_day, amount_mean",
+        ),
+        (
+            "sales.2",
+            {"invoices_per_day": -1.0},
+            "sales[2] (segment 'smb'): invoices_per_day must be a number in "
+            "[1e-09, 1000000.0], got -1.0",
+        ),
+        (
+            "sales.1",
+            {"terms": "NET30X"},
+            "sales[1] (segment 'mid_market'): terms must be a code like NET30",
+        ),
+        (
+            "dunning.1",
+            {"day": -100},
+            "dunning[1]: day must be an integer in [-60, 730], got -100",
+        ),
+        ("dunning.2", {"channel": "pigeon"}, "dunning[2]: channel must be one of"),
+        ("dunning.0", {"colour": "red"}, "dunning[0] has no field(s) colour"),
+        ("dunning.3", 7, "dunning[3] must be a mapping of fields, got 7"),
+        ("dunning.0", {"channel": "sms", "day": None}, "dunning[0]: day must be an integer"),
+        (
+            "behaviour.segments.1",
+            {"default_rate": 1.5},
+            "behaviour.segments[1] (segment 'mid_market'): default_rate must be a number "
+            "in [0.0, 1.0], got 1.5",
+        ),
+        (
+            "behaviour.segments.0",
+            {"segment": ""},
+            "behaviour.segments[0] (segment ''): segment must be a non-empty string",
+        ),
+        (
+            "behaviour.customers",
+            [{"customer_id": "C7", "delay_shift_days": 400}],
+            "behaviour.customers[0] (customer 'C7'): delay_shift_days must be a number",
+        ),
+        (
+            "promises.segments",
+            [{"segment": "smb", "kept_rate": 2}],
+            "promises.segments[0] (segment 'smb'): kept_rate must be a number in [0.0, 1.0]",
+        ),
+        (
+            "promises.segments",
+            [{"kept_rate": 0.5}],
+            "promises.segments[0]: missing field(s) segment",
+        ),
+        (
+            "channels.methods",
+            [{"name": "ach", "share": 0.5}, {"name": "cash", "share": 0.5}],
+            "channels.methods[1] (method 'cash'): name must be one of",
+        ),
+        (
+            "channels.methods",
+            [{"name": "ach", "share": 1.0, "fee_rate": 0.5}],
+            "channels.methods[0] (method 'ach'): fee_rate must be a number in [0.0, 0.2]",
+        ),
+    ],
+)
+def test_list_item_errors_name_their_location(path, value, message):
+    with pytest.raises(ValueError) as info:
+        Scenario.from_dict(_with(path, value))
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_item_classes_keep_their_own_messages_outside_a_scenario_file():
+    # built directly (not from a file) they name the class, as before
+    with pytest.raises(ValueError, match=r"^DunningStep.day must be an integer"):
+        DunningStep(-100)
+    with pytest.raises(TypeError, match="missing"):
+        SegmentSales("smb", 10)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"^Collectors.count must be"):
+        Scenario.from_dict({"collectors": {"count": -1}})
+
+
+def test_earlier_dunning_comment_names_only_channels_it_uses():
+    path = ROOT / "scenarios" / "earlier_dunning.yaml"
+    comment = " ".join(
+        line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
+    )
+    s, base = Scenario.from_yaml(path), Scenario()
+    used = {d.channel for d in s.dunning}
+    for channel in DUNNING_CHANNELS:
+        if re.search(rf"\b{channel}s?\b", comment):
+            assert channel in used, f"the comment names a {channel} the file does not have"
+    assert [d.day for d in s.dunning] == [d.day - 7 for d in base.dunning]
+    assert [d.channel for d in s.dunning] == [d.channel for d in base.dunning]
+    for d in s.dunning:
+        assert str(abs(d.day)) in comment, d

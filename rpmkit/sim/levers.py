@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from rpmkit.schema import PAYMENT_METHODS
-from rpmkit.synth.specs import check_number, fail
+from rpmkit.sim.sections import check_number, fail  # they name the place in a file
 
 __all__ = [
     "FOLLOW_UPS",

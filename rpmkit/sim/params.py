@@ -23,6 +23,7 @@ ValueError: Scenario.horizon_days must be an integer in [1, 7300], got 0
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import typing
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from rpmkit.sim.sections import (
     DunningStep,
     PayerBehaviour,
     SegmentSales,
+    located,
 )
 from rpmkit.synth.specs import check_number, fail
 
@@ -76,7 +78,9 @@ class Scenario:
     horizon_days
         Length of the simulation in days, in ``[1, 7300]``.
     start
-        First simulated day (ISO date); simulation time 0 is its midnight.
+        First simulated day, an ISO date such as ``'2025-01-01'`` (a
+        ``datetime.date``, e.g. an unquoted YAML date, is kept as its ISO
+        string); simulation time 0 is its midnight.
     currency
         ISO 4217 code of every amount (the reporting currency).
     seed
@@ -112,6 +116,8 @@ class Scenario:
     def __post_init__(self) -> None:
         o = "Scenario"
         check_number(o, "horizon_days", self.horizon_days, 1, 7300, integer=True)
+        if isinstance(self.start, datetime.date) and not isinstance(self.start, datetime.datetime):
+            object.__setattr__(self, "start", self.start.isoformat())  # YAML's unquoted date
         try:
             start = pd.Timestamp(self.start)
         except (ValueError, TypeError):
@@ -210,17 +216,51 @@ class Scenario:
         return text
 
 
-def _build(cls, data, owner: str):
-    """A dataclass from a mapping, recursing into nested dataclasses and tuples of them."""
+# What names the item of a list in messages: class -> (its field, the word for it).
+_ITEM_NAMES = {
+    SegmentSales: ("name", "segment"),
+    PayerBehaviour: ("segment", "segment"),
+    CustomerHabit: ("customer_id", "customer"),
+    PromiseKeeping: ("segment", "segment"),
+    PaymentMethod: ("name", "method"),
+}
+
+
+def _place(cls, data, path: str) -> str:
+    """Where a list's item is in the file: ``dunning[1]``, ``sales[0] (segment 'smb')``."""
+    where = path.partition(".")[2]  # below the root (Scenario)
+    key, word = _ITEM_NAMES.get(cls, (None, None))
+    if isinstance(data, dict) and key in data:
+        where += f" ({word} {data[key]!r})"
+    return where
+
+
+def _build(cls, data, owner: str, where: str | None = None):
+    """A dataclass from a mapping, recursing into nested dataclasses and tuples of them.
+
+    ``where`` is the place of a list's item (:func:`_place`): its messages name
+    it instead of ``owner`` (:func:`rpmkit.sim.sections.located`).
+    """
     if isinstance(data, cls):
         return data
+    label = owner if where is None else where
     if not isinstance(data, dict):
-        raise ValueError(f"{owner} must be a mapping of fields, got {data!r}")
+        raise ValueError(f"{label} must be a mapping of fields, got {data!r}")
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    fields = dataclasses.fields(cls)
+    known = {f.name for f in fields}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"{owner} has no field(s) {', '.join(unknown)}; known: {sorted(known)}")
+        raise ValueError(f"{label} has no field(s) {', '.join(unknown)}; known: {sorted(known)}")
+    missing = [
+        f.name
+        for f in fields
+        if f.name not in data
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ValueError(f"{label}: missing field(s) {', '.join(missing)}")
     kwargs = {}
     for name, value in data.items():
         hint = hints[name]
@@ -230,8 +270,15 @@ def _build(cls, data, owner: str):
         elif typing.get_origin(hint) is tuple and inner and dataclasses.is_dataclass(inner[0]):
             if not isinstance(value, (list, tuple)):
                 raise ValueError(f"{owner}.{name} must be a list, got {value!r}")
-            value = tuple(_build(inner[0], v, f"{owner}.{name}[{k}]") for k, v in enumerate(value))
+            paths = [f"{owner}.{name}[{k}]" for k in range(len(value))]
+            value = tuple(
+                _build(inner[0], v, p, _place(inner[0], v, p))
+                for p, v in zip(paths, value, strict=True)
+            )
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[name] = value
-    return cls(**kwargs)
+    if where is None:
+        return cls(**kwargs)
+    with located(where):
+        return cls(**kwargs)

@@ -2,7 +2,8 @@
 
 Each section is a frozen dataclass validated on construction; messages name
 the owner, the field and the allowed range (the helpers of
-:mod:`rpmkit.synth.specs`). Units are in the field names or docstrings:
+:mod:`rpmkit.synth.specs`), or, built from a scenario file's list, the item's
+place there (:func:`located`). Units are in the field names or docstrings:
 ``*_days`` are calendar days, money is in units of the reporting currency
 (not minor units), rates and shares are in ``[0, 1]``.
 
@@ -17,13 +18,17 @@ ValueError: DunningStep.day must be an integer in [-60, 730], got 800
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from rpmkit.sim.policies import RULES
-from rpmkit.synth.specs import check_number, fail, parse_terms
+from rpmkit.synth import specs
+from rpmkit.synth.specs import parse_terms
 
 __all__ = [
     "DEFAULT_DUNNING",
@@ -43,6 +48,52 @@ __all__ = [
 
 DUNNING_CHANNELS = ("reminder", "email", "sms", "letter", "call")
 HANDLING_DISTRIBUTIONS = ("exponential", "lognormal", "fixed")
+
+# Where the item being built sits in a scenario file, e.g. "dunning[1]" (see located).
+_location: ContextVar[str | None] = ContextVar("rpmkit_sim_location", default=None)
+
+
+@contextmanager
+def located(where: str) -> Iterator[None]:
+    """Name ``where`` instead of the class in the messages of the items built inside.
+
+    ``Scenario.from_dict`` builds each item of a list with its place in the
+    file, so a message says which step or segment is wrong:
+
+    >>> with located("dunning[1]"):
+    ...     DunningStep(-100)
+    Traceback (most recent call last):
+    ...
+    ValueError: dunning[1]: day must be an integer in [-60, 730], got -100
+    """
+    token = _location.set(where)
+    try:
+        yield
+    finally:
+        _location.reset(token)
+
+
+def _relocated(owner: str, exc: ValueError) -> ValueError:
+    where = _location.get()
+    if where is None:
+        return exc
+    return ValueError(f"{where}: {str(exc).removeprefix(f'{owner}.')}")
+
+
+def fail(owner: str, name: str, allowed: str, value) -> None:
+    """:func:`rpmkit.synth.specs.fail`, naming the place set by :func:`located` if any."""
+    try:
+        specs.fail(owner, name, allowed, value)
+    except ValueError as exc:
+        raise _relocated(owner, exc) from None
+
+
+def check_number(owner: str, name: str, value, lo, hi, *, integer: bool = False) -> None:
+    """:func:`rpmkit.synth.specs.check_number`, naming the place set by :func:`located`."""
+    try:
+        specs.check_number(owner, name, value, lo, hi, integer=integer)
+    except ValueError as exc:
+        raise _relocated(owner, exc) from None
 
 
 def _optional(owner: str, name: str, value, lo, hi, *, integer: bool = False) -> None:
