@@ -281,7 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except BrokenPipeError:
+        raise  # stdout closed (``| head``): not a mistake of the user's
+    except (ValueError, FileNotFoundError, KeyError, ConnectionError) as exc:
+        # ConnectionError: nothing answers at an address given (``--scheduler``)
         print(f"rpmkit {args.command}: {exc}", file=sys.stderr)
         return 2
 

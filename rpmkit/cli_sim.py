@@ -7,15 +7,19 @@ replications; ``--out DIR`` writes ``summary.json``, ``daily.parquet``,
 ``rpmkit kpis DIR/ledger`` runs on it). ``rpmkit compare BASE.yaml OTHER.yaml``
 runs both under common random numbers and prints each KPI's change with its
 95 % confidence interval and a sentence. ``--format json`` prints the result's
-``to_dict()``. A scenario that cannot be read or is invalid exits with code 2.
+``to_dict()``. A scenario that cannot be read or is invalid, an ``--out`` that
+cannot be a folder, scenarios of different periods to compare or a scheduler
+that cannot be reached exit with code 2 and a one-line message.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = ["add_parsers", "load_scenario"]
@@ -32,9 +36,72 @@ def load_scenario(path: str):
     try:
         return Scenario.from_yaml(path)
     except yaml.YAMLError as exc:
-        raise ValueError(f"scenario {path} is not valid YAML: {exc}") from None
+        raise ValueError(f"scenario {path} is not valid YAML{_yaml_problem(exc)}") from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"scenario {path}: {exc}") from None
+
+
+def _yaml_problem(exc) -> str:
+    """Where and what, on one line: `` at line 2, column 1: expected ',' or ']' …``.
+
+    >>> import yaml
+    >>> try:
+    ...     yaml.safe_load("horizon_days: [1, 2\\n")
+    ... except yaml.YAMLError as exc:
+    ...     print("not valid YAML" + _yaml_problem(exc))  # doctest: +ELLIPSIS
+    not valid YAML at line 2, column 1: expected ',' or ']', but got '<stream end>' (while ...)
+    """
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return ": " + " ".join(str(exc).split())
+    text = f" at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None:
+        text += f" ({context} from line {start.line + 1}, column {start.column + 1})"
+    elif context:
+        text += f" ({context})"
+    return text
+
+
+def _check_out(out: str) -> None:
+    """Refuse, before simulating, an ``--out`` that cannot be (or be made) a folder.
+
+    An existing folder is used as it is (the files ``simulate`` writes replaced)."""
+    path = Path(out)
+    for p in (path, *path.parents):
+        if p.is_symlink() or p.exists():
+            where = f"--out {out}" + ("" if p == path else f": {p}")
+            if not p.is_dir():
+                raise ValueError(f"{where} exists and is not a folder")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise ValueError(f"{where} is a folder this user cannot write to")
+            return
+
+
+def _check_manifest(manifest: str) -> None:
+    """Refuse, before simulating, a ``--manifest`` path that cannot be written."""
+    path = Path(manifest)
+    if path.is_dir():
+        raise ValueError(f"--manifest {manifest} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"--manifest {manifest}: the folder {path.parent} does not exist")
+
+
+@contextlib.contextmanager
+def _connect_timeout(args: argparse.Namespace) -> Iterator[None]:
+    """Dask's connect timeout set to ``--connect-timeout`` for a ``--scheduler`` run."""
+    if args.scheduler is None or args.connect_timeout is None:
+        yield
+        return
+    if not (args.connect_timeout > 0 and math.isfinite(args.connect_timeout)):
+        raise ValueError(
+            f"--connect-timeout must be a positive number of seconds, got {args.connect_timeout:g}"
+        )
+    import dask
+    import distributed  # noqa: F401 - its config defaults must exist before the override
+
+    with dask.config.set({"distributed.comm.timeouts.connect": args.connect_timeout}):
+        yield
 
 
 def _progress(args: argparse.Namespace):
@@ -47,8 +114,8 @@ def _value(v: float, unit: str, currency: str) -> str:
         return "–"
     if unit == "money":
         return f"{v:,.0f}"
-    if unit == "share":
-        return f"{100 * v:.1f}%"
+    if unit == "share":  # in % like the "percent" rows: the unit column says so
+        return f"{100 * v:,.2f}"
     if unit == "count":
         return f"{v:,.0f}"
     return f"{v:,.2f}"
@@ -69,14 +136,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from rpmkit.sim.runner import Runner
 
     scenario = load_scenario(args.scenario)
-    run = Runner(
-        scenario,
-        replications=args.replications,
-        seed=args.seed,
-        scheduler=args.scheduler,
-        processes=args.processes,
-        progress=_progress(args),
-    ).run()
+    if args.out:
+        _check_out(args.out)
+    if args.manifest:
+        _check_manifest(args.manifest)
+    with _connect_timeout(args):
+        run = Runner(
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            scheduler=args.scheduler,
+            processes=args.processes,
+            progress=_progress(args),
+        ).run()
     out = run.write(args.out) if args.out else None
     if args.manifest:
         from rpmkit.manifest import simulation_manifest
@@ -125,20 +197,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     base, other = load_scenario(args.base), load_scenario(args.other)
     if base.currency != other.currency:
         raise ValueError(f"the scenarios' currencies differ: {base.currency}, {other.currency}")
+    if (base.horizon_days, base.start_date) != (other.horizon_days, other.start_date):
+        # paired replications compare the same days: totals and month-end KPIs of
+        # other periods differ by the calendar, not by the policy
+        raise ValueError(
+            f"the scenarios cover different periods ({base.horizon_days} days from "
+            f"{base.start} and {other.horizon_days} days from {other.start}); a comparison "
+            "needs the same horizon_days and start"
+        )
     names = (Path(args.base).stem, Path(args.other).stem)
     if names[0] == names[1]:
         names = ("base", "other")
-    c = compare(
-        base,
-        other,
-        replications=args.replications,
-        seed=args.seed,
-        names=names,
-        independent=args.independent,
-        scheduler=args.scheduler,
-        processes=args.processes,
-        progress=_progress(args),
-    )
+    with _connect_timeout(args):
+        c = compare(
+            base,
+            other,
+            replications=args.replications,
+            seed=args.seed,
+            names=names,
+            independent=args.independent,
+            scheduler=args.scheduler,
+            processes=args.processes,
+            progress=_progress(args),
+        )
     if args.format == "json":
         _print_json({"base_file": str(args.base), "other_file": str(args.other), **c.to_dict()})
         return 0
@@ -196,13 +277,24 @@ def add_parsers(sub, add_source: Callable, add_format: Callable) -> None:
         p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument(
+            "--connect-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="how long to try to reach --scheduler (default: Dask's "
+            "distributed.comm.timeouts.connect, 30 s unless configured)",
+        )
+        p.add_argument(
             "--processes", type=int, help="local worker processes (default: all CPUs; 1 inline)"
         )
         add_format(p)
 
     p = sub.add_parser("simulate", help="simulate a policy scenario (Monte Carlo replications)")
     p.add_argument("scenario", help="scenario YAML file (see scenarios/)")
-    p.add_argument("--out", help="folder for summary.json, daily.parquet and ledger/")
+    p.add_argument(
+        "--out",
+        help="folder for summary.json, daily.parquet, monthly.parquet and ledger/ "
+        "(created if needed; an existing folder is reused)",
+    )
     p.add_argument(
         "--manifest", help="write a run manifest (JSON) to re-run it exactly: rpmkit rerun FILE"
     )

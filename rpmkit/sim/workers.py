@@ -42,6 +42,7 @@ __all__ = [
     "MONEY_MEASURES",
     "MONTHLY_KPIS",
     "Replica",
+    "SchedulerUnreachable",
     "Task",
     "backend_name",
     "execute",
@@ -219,12 +220,43 @@ def _on_processes(scenarios, tasks, rule, opening, workers, context) -> Iterator
                 fut.cancel()
 
 
+class SchedulerUnreachable(ConnectionError):
+    """No Dask scheduler could be reached at the address given; the message says why."""
+
+
+def _reason(exc: BaseException) -> str:
+    """The first cause in ``exc``'s chain the system named (``Connection refused``)."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    named = [e.strerror for e in reversed(seen) if isinstance(e, OSError) and e.strerror]
+    return named[0] if named else "no answer"
+
+
+def _connect(scheduler: str):
+    """A ``distributed.Client`` of ``scheduler``, trying for Dask's connect timeout
+    (``distributed.comm.timeouts.connect``); else :class:`SchedulerUnreachable`."""
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed import Client
+
+    timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+    try:
+        return Client(scheduler, timeout=timeout)
+    except OSError as exc:  # Dask's "Timed out trying to connect", refusals, DNS failures
+        raise SchedulerUnreachable(
+            f"cannot connect to the Dask scheduler at {scheduler}: {_reason(exc)} "
+            f"(gave up after {timeout:g} s)"
+        ) from exc
+
+
 def _on_dask(scenarios, tasks, rule, opening, client, scheduler) -> Iterator[tuple[int, Replica]]:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
     own = client is None
     if own:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     futures = []
     try:
         shared = client.scatter(opening, broadcast=True) if opening is not None else None
