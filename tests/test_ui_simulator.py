@@ -285,15 +285,20 @@ def test_tighter_terms_bring_cash_forward(app):
     assert len(bands) == 2 * 2 * 90 and set(bands["scenario"]) == {"baseline", "changed policy"}
 
 
-def test_no_collectors_slows_collection(app):
+def test_no_collectors_saves_the_calls_and_moves_dso_as_calibrated(app):
     app.controls["collectors"].value = 0
     run(app)
     d = app.comparison.differences
     assert d.loc["calls", "other"] == 0 and d.loc["calls", "base"] > 0
-    assert d.loc["dso", "difference"] > 0  # no calls: no uplift after the call steps
-    assert d.loc["collection_cost", "ci_high"] < 0  # and no call costs
-    assert app.tiles["dso"].tone == "bad" and app.tiles["collection_cost"].tone == "good"
-    assert app.summary_text.startswith("Going from 3 to 0 collectors brings in about $")
+    assert d.loc["collection_cost", "ci_high"] < 0  # no call costs
+    assert app.tiles["collection_cost"].tone == "good"
+    # The sample's payers do not respond to calls (its generator records them after the
+    # fact); calibration reads that off the ledger, so the calls' uplift is 0 and DSO
+    # does not move: only what the ledger shows moves the simulated cash.
+    calls = [s for s in app._base.scenario.dunning if s.channel == "call"]
+    assert [s.day for s in calls] == [35, 55] and all(s.uplift == 0 for s in calls)
+    assert d.loc["dso", "ci_low"] <= 0 <= d.loc["dso", "ci_high"]
+    assert app.summary_text.startswith("Going from 3 to 0 collectors")
 
 
 def test_invalid_lever_shows_a_message_and_does_not_run(app):

@@ -487,6 +487,7 @@ def calibrate(
     seasonality: tuple[float, ...] | str | None = "auto",
     promises: bool = True,
     channels: bool = True,
+    dunning: str = "ledger",
 ) -> Scenario:
     """A :class:`Scenario` starting the day after ``as_of``, calibrated on the ledger's history.
 
@@ -536,6 +537,14 @@ def calibrate(
         (:func:`rpmkit.sim.calibrate_channels.estimate_channels`); otherwise,
         or with False, the base's.
 
+    dunning
+        ``"ledger"``: the dunning steps and the day of agency placement the
+        ledger's activities record, each channel's uplift estimated where
+        the ledger identifies it (:mod:`rpmkit.sim.calibrate_dunning`); the
+        base's where it records none. ``"base"``: the base's steps and
+        placement. Observed delays are mapped back through the steps used
+        (:func:`undo_dunning`) either way.
+
     Returns
     -------
     Scenario
@@ -548,9 +557,13 @@ def calibrate(
         ledger's reporting currency.
     """
     _segment_labels(None, by)  # an unknown ``by`` fails before any work
+    if dunning not in ("ledger", "base"):
+        raise ValueError(f"dunning must be 'ledger' or 'base', got {dunning!r}")
     base = base if base is not None else Scenario()
-    summary = calibration_summary(ledger, as_of, by=by, base=base, window_days=window_days)
     v = _view(ledger, as_of, by, window_days)
+    if dunning == "ledger":
+        base = _with_ledger_dunning(v, base)
+    summary = calibration_summary(ledger, as_of, by=by, base=base, window_days=window_days)
     if growth == "auto":
         growth = _growth(v, window_days)
     growth = float(growth)
@@ -631,6 +644,24 @@ def calibrate(
         behaviour=behaviour,
         disputes=disputes,
     )
+
+
+def _with_ledger_dunning(v: _View, base: Scenario) -> Scenario:
+    """``base`` with the dunning and agency placement the ledger records (if any)."""
+    from rpmkit.sim.calibrate_dunning import calibrate_dunning
+
+    found = calibrate_dunning(v, base)
+    if found is None:
+        return base
+    collections = base.collections
+    if found.agency_after_days is not None:
+        write_off = collections.write_off_after_days
+        if write_off is not None and write_off <= found.agency_after_days:
+            write_off = found.agency_after_days + 1  # _write_off_age sets it from the ledger
+        collections = dataclasses.replace(
+            collections, agency_after_days=found.agency_after_days, write_off_after_days=write_off
+        )
+    return dataclasses.replace(base, dunning=found.steps, collections=collections)
 
 
 def opening_balance(ledger: Ledger, as_of, *, by: str | None = "segment") -> pd.DataFrame:
