@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sim_support import run_walked
 
 from rpmkit.sim import (
+    RULES,
     Behaviour,
     Collections,
     Collectors,
@@ -65,7 +66,7 @@ def scenarios(draw) -> Scenario:
             count=draw(st.integers(0, 3)),
             hours_per_day=draw(st.sampled_from([2.0, 8.0, 24.0])),
             handling_minutes=draw(st.sampled_from([5.0, 60.0, 600.0])),
-            rule=draw(st.sampled_from(["fifo", "by_amount", "by_age", "by_expected_value"])),
+            rule=draw(st.sampled_from(sorted(RULES))),
         ),
         disputes=Disputes(
             rate=draw(st.sampled_from([0.0, 0.05, 0.3])),

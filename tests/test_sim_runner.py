@@ -121,6 +121,17 @@ def test_paired_comparison_under_crn_beats_independent_runs():
     json.dumps(c.to_dict(), allow_nan=False)
 
 
+def test_compare_refuses_scenarios_of_other_periods_or_currencies():
+    # paired days must be the same days: refused before anything runs
+    later = dataclasses.replace(BASE, start="2025-02-01")
+    with pytest.raises(ValueError, match="cover different periods"):
+        compare(BASE, later, replications=1, processes=1)
+    with pytest.raises(ValueError, match="cover different periods"):
+        compare(BASE, dataclasses.replace(BASE, horizon_days=BASE.horizon_days + 1), 1)
+    with pytest.raises(ValueError, match="currencies differ"):
+        compare(BASE, dataclasses.replace(BASE, currency="EUR"), replications=1)
+
+
 def test_paired_difference_matches_a_t_interval():
     rng = np.random.default_rng(0)
     b = rng.normal(10, 2, 30)

@@ -35,7 +35,15 @@ from rpmkit.sim.params import (
     Scenario,
     SegmentSales,
 )
-from rpmkit.sim.policies import RULES, by_age, by_amount, by_expected_value, fifo, get_rule
+from rpmkit.sim.policies import (
+    RULES,
+    by_age,
+    by_amount,
+    by_expected_value,
+    by_risk,
+    fifo,
+    get_rule,
+)
 from rpmkit.sim.random import PURPOSES, Streams
 from rpmkit.sim.records import EVENT_KINDS, SimResult
 from rpmkit.sim.runner import Runner, RunResult
@@ -85,6 +93,7 @@ __all__ = [
     "by_age",
     "by_amount",
     "by_expected_value",
+    "by_risk",
     "draw_orders",
     "erlang_c",
     "fifo",

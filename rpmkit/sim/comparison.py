@@ -257,6 +257,16 @@ def compare(
             raise ValueError(f"{name} must be a Scenario, got {type(s).__name__}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be an integer >= 1, got {replications!r}")
+    if base.currency != other.currency:
+        raise ValueError(f"the scenarios' currencies differ: {base.currency}, {other.currency}")
+    if (base.horizon_days, base.start_date) != (other.horizon_days, other.start_date):
+        # paired replications compare the same days: totals and month-end KPIs of
+        # other periods differ by the calendar, not by the policy
+        raise ValueError(
+            f"the scenarios cover different periods ({base.horizon_days} days from "
+            f"{base.start} and {other.horizon_days} days from {other.start}); a comparison "
+            "needs the same horizon_days and start"
+        )
     seed = base.seed if seed is None else seed
     scenarios = [dataclasses.replace(base, seed=seed), dataclasses.replace(other, seed=seed)]
     if independent:
