@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_sim_calibrate import CLEAN
+from test_sim_model import QUIET
 
 from rpmkit.sim import (
     Behaviour,
-    Collectors,
     CustomerHabit,
-    Disputes,
     Model,
     PayerBehaviour,
     Scenario,
@@ -23,29 +22,20 @@ from rpmkit.sim import (
 )
 from rpmkit.sim.calibrate import calibrate
 from rpmkit.sim.orders import customer_shifts, draw_orders
-from rpmkit.sim.sections import Collections
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Nothing chases, disputes or writes off: payments come at their natural times.
-HABITS = Scenario(
-    horizon_days=200,
-    seed=23,
-    sales=(
-        SegmentSales("enterprise", 30, 4.0, 9_000.0, 0.9, "NET45"),
-        SegmentSales("smb", 120, 16.0, 700.0, 0.7, "NET30"),
-    ),
+# Nothing chases, disputes or writes off (test_sim_model's QUIET): payments come at
+# their natural times, about each customer's habit.
+HABITS = dataclasses.replace(
+    QUIET,
     behaviour=Behaviour(
-        segments=(
-            PayerBehaviour("enterprise", 10.0, 12.0, 45, 0.6, 0.02, customer_sd_days=9.0),
-            PayerBehaviour("smb", 6.0, 10.0, 30, 0.6, 0.04, customer_sd_days=6.0),
+        segments=tuple(
+            dataclasses.replace(p, customer_sd_days=sd)
+            for p, sd in zip(QUIET.behaviour.segments, (9.0, 6.0), strict=True)
         ),
         customers=(CustomerHabit("C000001", 40.0), CustomerHabit("C000100", -5.5)),
     ),
-    dunning=(),
-    collectors=Collectors(count=0),
-    disputes=Disputes(rate=0.0),
-    collections=Collections(agency_after_days=None, write_off_after_days=None),
 )
 
 
@@ -177,6 +167,7 @@ def clean_customers():
         "2023-12-31",
         by="customer",
         base=dataclasses.replace(Scenario(), dunning=()),
+        dunning="base",  # nothing to undo: the generator's payers ignore its dunning
     )
     return out, scenario
 
