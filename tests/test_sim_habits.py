@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_sim_calibrate import CLEAN
-from test_sim_model import QUIET
+from test_sim_model import OPENING, QUIET
 
 from rpmkit.sim import (
     Behaviour,
@@ -119,16 +119,7 @@ def test_customers_alike_draw_nothing_new():
 
 
 def test_a_named_habit_moves_the_customers_opening_items():
-    opening = pd.DataFrame(
-        {
-            "invoice_id": ["OLD-1", "OLD-2", "OLD-3"],
-            "customer_id": ["C000002", "X9", "X9"],
-            "segment": ["enterprise", "smb", "smb"],
-            "invoice_date": pd.to_datetime(["2024-11-20", "2024-12-01", "2024-12-20"]),
-            "due_date": pd.to_datetime(["2025-01-04", "2024-12-31", "2025-01-19"]),
-            "amount": [500_000, 20_000, 30_000],
-        }
-    )
+    opening = OPENING  # OLD-1 of C000001 (named alike in both), OLD-2 and OLD-3 of X9
     late = dataclasses.replace(
         HABITS,
         behaviour=dataclasses.replace(
@@ -138,7 +129,7 @@ def test_a_named_habit_moves_the_customers_opening_items():
     base = draw_orders(HABITS, Streams(HABITS.seed, 0), opening)
     moved = draw_orders(late, Streams(late.seed, 0), opening)
     # the same uniforms through the conditional inverse, about a mean 30 days later
-    # than X9's drawn habit; C000002 and every new order are unchanged
+    # than X9's drawn habit; C000001 and every new order are unchanged
     assert (moved.natural[1:3] > base.natural[1:3] + 5).all()
     assert moved.natural[0] == base.natural[0]
     np.testing.assert_array_equal(moved.natural[3:], base.natural[3:])

@@ -53,6 +53,20 @@ QUIET = dataclasses.replace(
 )
 
 
+# Invoices open at the start (open amounts in cents): one of a simulated customer,
+# two of a customer found only in the opening balance.
+OPENING = pd.DataFrame(
+    {
+        "invoice_id": ["OLD-1", "OLD-2", "OLD-3"],
+        "customer_id": ["C000001", "X9", "X9"],
+        "segment": ["enterprise", "smb", "smb"],
+        "invoice_date": pd.to_datetime(["2024-11-20", "2024-12-01", "2024-12-20"]),
+        "due_date": pd.to_datetime(["2025-01-04", "2024-12-31", "2025-01-19"]),
+        "amount": [500_000, 20_000, 30_000],
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def small():
     return Model(SMALL).run()
@@ -191,16 +205,7 @@ def test_daily_open_ar_and_aging_equal_the_ledger_to_the_cent(small):
 
 
 def test_opening_balance_seeds_the_book():
-    opening = pd.DataFrame(
-        {
-            "invoice_id": ["OLD-1", "OLD-2", "OLD-3"],
-            "customer_id": ["C000001", "X9", "X9"],
-            "segment": ["enterprise", "smb", "smb"],
-            "invoice_date": pd.to_datetime(["2024-11-20", "2024-12-01", "2024-12-20"]),
-            "due_date": pd.to_datetime(["2025-01-04", "2024-12-31", "2025-01-19"]),
-            "amount": [500_000, 20_000, 30_000],
-        }
-    )
+    opening = OPENING
     result = Model(SMALL, opening=opening).run()
     result.ledger.check()
     assert int(result.daily["open_ar"].iloc[0]) >= 550_000 - 30_000
