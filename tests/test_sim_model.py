@@ -113,42 +113,63 @@ def test_changing_dunning_keeps_orders_and_natural_delays(small):
     assert paid(other).mean() < paid(small).mean()
 
 
-def _expected_payment_times(scenario: Scenario, replication: int) -> pd.DataFrame:
-    """The behaviour distribution, vectorised from the same streams, without the model."""
+def expected_payment_times(
+    scenario: Scenario, replication: int, shift: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The behaviour distribution, vectorised from the same streams, without the model.
+
+    ``shift``: each customer's habit (days), about which its invoices vary by
+    ``invoice_sd_days``; None: customers alike."""
     streams = Streams(scenario.seed, replication)
     h = scenario.horizon_days
-    frames = []
+    frames, first = [], 0
     for seg in scenario.sales:
         payer = scenario.payer(seg.name)
         arrivals = streams.rng("arrivals", seg.name)
         n = arrivals.poisson(seg.invoices_per_day * h)
         issue = np.sort(arrivals.uniform(0.0, h, n))
+        customer = first + streams.rng("customers", seg.name).integers(0, seg.customers, n)
+        first += seg.customers
         delays = streams.rng("payment_delay", seg.name)
         z, u_default = delays.standard_normal(n), delays.random(n)
-        pay = np.maximum(
-            issue + seg.net_days + (payer.delay_mean_days + payer.delay_sd_days * z), issue
-        )
+        if shift is None:
+            delay = payer.delay_mean_days + payer.delay_sd_days * z
+        else:
+            delay = payer.delay_mean_days + payer.invoice_sd_days * z + shift[customer]
+        pay = np.maximum(issue + seg.net_days + delay, issue)
         pay[u_default < payer.default_rate] = np.inf
-        frames.append(pd.DataFrame({"segment": seg.name, "issue_time": issue, "pay_time": pay}))
+        frames.append(
+            pd.DataFrame(
+                {"segment": seg.name, "issue_time": issue, "pay_time": pay, "customer": customer}
+            )
+        )
     return pd.concat(frames).sort_values("issue_time", kind="stable").reset_index(drop=True)
 
 
-def test_payment_times_equal_behaviour_draws_without_policy():
-    result = Model(QUIET, replication=3).run()
-    expected = _expected_payment_times(QUIET, 3)
+def assert_paid_as_drawn(result, expected: pd.DataFrame, horizon: int) -> int:
+    """Every payment of ``result`` at its expected time and no other: how many there were."""
     orders = result.orders
     assert len(orders) == len(expected)
     np.testing.assert_array_equal(orders["issue_time"], expected["issue_time"])
     assert (orders["segment"].to_numpy() == expected["segment"].to_numpy()).all()
+    ids = np.array([f"C{c + 1:06d}" for c in expected["customer"]])
+    assert (orders["customer_id"].to_numpy() == ids).all()
     paid = result.events[result.events["kind"] == "payment"]
     times = pd.Series(paid["time"].to_numpy(), index=paid["invoice_id"].to_numpy())
     want = pd.Series(expected["pay_time"].to_numpy(), index=orders["invoice_id"].to_numpy())
-    due_in_horizon = want[want < QUIET.horizon_days]
-    assert len(due_in_horizon) > 3_000
-    assert set(times.index) == set(due_in_horizon.index)
-    np.testing.assert_allclose(times[due_in_horizon.index], due_in_horizon, rtol=0, atol=1e-9)
+    want = want[want < horizon]
+    assert set(times.index) == set(want.index)
+    np.testing.assert_allclose(times[want.index], want, rtol=0, atol=1e-9)
     amounts = orders.set_index("invoice_id")["amount"]
     assert (paid["amount"].to_numpy() == amounts[paid["invoice_id"]].to_numpy()).all()
+    return len(want)
+
+
+def test_payment_times_equal_behaviour_draws_without_policy():
+    result = Model(QUIET, replication=3).run()
+    assert (
+        assert_paid_as_drawn(result, expected_payment_times(QUIET, 3), QUIET.horizon_days) > 3_000
+    )
 
 
 def test_reminder_moves_payments_by_the_accelerated_clock():
