@@ -508,10 +508,12 @@ def calibrate(
         items by their own habit, new sales come from customers drawn with the
         segment's spread) or ``None`` (one segment named ``all``).
     base
-        Where the settings a ledger does not identify come from: dunning,
-        collectors, credit policy, collections, the seed, the discount
-        response scale and, when the ledger has no disputes, the dispute
-        settings. Default: ``Scenario()`` (``scenarios/baseline.yaml``).
+        Where the settings a ledger does not identify come from: collectors,
+        credit policy, collections, the seed, the discount response scale,
+        the dunning (with ``dunning="base"``, when the ledger records none,
+        and the uplift of a channel it does not identify) and, when the
+        ledger has no disputes, the dispute settings. Default: ``Scenario()``
+        (``scenarios/baseline.yaml``).
     growth
         Annual growth of the invoice rate, from the middle of the history
         window on: it lifts the window's rate to the start of the horizon and
