@@ -70,7 +70,8 @@ def test_undo_dunning_inverts_the_accelerated_clock():
 
 
 def test_recovers_the_generator_parameters(clean):
-    s = calibration_summary(clean.ledger, SPLIT, base=NO_DUNNING)
+    # that generator's payers ignore its dunning: nothing to undo (the base has none)
+    s = calibration_summary(clean.ledger, SPLIT, base=NO_DUNNING, dunning="base")
     truth = clean.truth["customers"]
     expected_rate = truth.groupby("segment")["invoices_per_month"].sum() * 12 / 365
     for spec in CLEAN.segments:
@@ -86,13 +87,13 @@ def test_recovers_the_generator_parameters(clean):
         assert row["delay_sd"] == pytest.approx(10.0, abs=1.5)
         assert row["natural_mean"] == row["delay_mean"]  # no dunning to undo
         assert row["default_rate"] == pytest.approx(0.02, abs=0.006)
-    scenario = calibrate(clean.ledger, SPLIT, base=NO_DUNNING)
+    scenario = calibrate(clean.ledger, SPLIT, base=NO_DUNNING, dunning="base")
     assert scenario.start == "2024-01-01" and scenario.currency == "USD"
     assert [p.segment for p in scenario.behaviour.segments] == list(s.index)
 
 
 def test_undoing_the_base_dunning_makes_natural_delays_later(ledger):
-    s = calibration_summary(ledger, SPLIT)
+    s = calibration_summary(ledger, SPLIT, dunning="base")
     assert (s["natural_mean"] > s["delay_mean"] + 2).all()
     assert not s["pooled"].any()
     # the synthetic segments' payers: enterprise pays soonest after due

@@ -11,7 +11,7 @@ import pytest
 
 from rpmkit.ledger import Ledger
 from rpmkit.sim import DunningStep, Scenario, accelerate
-from rpmkit.sim.calibrate import _view, calibrate
+from rpmkit.sim.calibrate import _view, calibrate, calibration_summary
 from rpmkit.sim.calibrate_dunning import calibrate_dunning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,3 +146,14 @@ def test_calibrate_takes_the_ledger_s_dunning_or_the_base_s(sample):
     )
     with pytest.raises(ValueError, match="dunning must be 'ledger' or 'base'"):
         calibrate(sample, "2024-11-30", dunning="policy")
+
+
+def test_the_summary_shows_what_calibrate_puts_in(sample):
+    # both undo the ledger's dunning by default, the base's with dunning="base"
+    for dunning in ("ledger", "base"):
+        s = calibrate(sample, "2024-11-30", dunning=dunning)
+        summary = calibration_summary(sample, "2024-11-30", dunning=dunning)
+        for payer in s.behaviour.segments:
+            row = summary.loc[payer.segment]
+            assert payer.delay_mean_days == pytest.approx(row["natural_mean"])
+            assert payer.delay_sd_days == pytest.approx(row["natural_sd"])

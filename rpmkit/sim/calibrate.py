@@ -427,6 +427,7 @@ def calibration_summary(
     by: str | None = "segment",
     base: Scenario | None = None,
     window_days: int = WINDOW_DAYS,
+    dunning: str = "ledger",
 ) -> pd.DataFrame:
     """Per segment, what :func:`calibrate` estimated from the ledger and from how much data.
 
@@ -434,19 +435,37 @@ def calibration_summary(
     ``amount_mean``, ``amount_sigma``, ``terms``, ``mean_net_days``, ``paid``
     and ``censored`` (spells of the delay estimate), ``delay_median``,
     ``delay_mean`` and ``delay_sd`` (observed, days after due),
-    ``natural_mean`` and ``natural_sd`` (after :func:`undo_dunning`: what goes
-    into :class:`PayerBehaviour`), ``default_rate`` and ``pooled`` (True when
-    the segment had too few paid invoices and borrowed the pooled delays).
+    ``natural_mean`` and ``natural_sd`` (after :func:`undo_dunning` with the
+    dunning :func:`calibrate` uses for the same ``base`` and ``dunning``:
+    what goes into :class:`PayerBehaviour`), ``default_rate`` and ``pooled``
+    (True when the segment had too few paid invoices and borrowed the pooled
+    delays).
     """
+    v, base = _start(ledger, as_of, by, base, window_days, dunning)
+    return _summary(v, base, window_days)
+
+
+def _start(ledger, as_of, by, base, window_days: int, dunning: str) -> tuple[_View, Scenario]:
+    """The as-of view and the base with the dunning calibration uses (arguments checked)."""
+    _segment_labels(None, by)  # an unknown ``by`` fails before any work
+    if dunning not in ("ledger", "base"):
+        raise ValueError(f"dunning must be 'ledger' or 'base', got {dunning!r}")
     base = base if base is not None else Scenario()
     v = _view(ledger, as_of, by, window_days)
+    if dunning == "ledger":
+        base = _with_ledger_dunning(v, base)
+    return v, base
+
+
+def _summary(v: _View, base: Scenario, window_days: int) -> pd.DataFrame:
     b = v.b
     calls = base.collectors.count > 0
     pooled = _delays(v, v.window, base.dunning, calls)
     if pooled is None:
         raise ValueError(
             f"fewer than {MIN_PAID} invoices of the {window_days} days before "
-            f"{to_date(as_of).date()} were paid: too little history to calibrate"
+            f"{pd.Timestamp(v.as_day, unit='D').date()} were paid: too little history to "
+            "calibrate"
         )
     rows = {}
     segments = sorted(set(v.labels[v.window]) | set(v.labels[b.open_at(v.as_day) > 0]))
@@ -558,14 +577,8 @@ def calibrate(
         median age of the window's write-offs (five or more); money in the
         ledger's reporting currency.
     """
-    _segment_labels(None, by)  # an unknown ``by`` fails before any work
-    if dunning not in ("ledger", "base"):
-        raise ValueError(f"dunning must be 'ledger' or 'base', got {dunning!r}")
-    base = base if base is not None else Scenario()
-    v = _view(ledger, as_of, by, window_days)
-    if dunning == "ledger":
-        base = _with_ledger_dunning(v, base)
-    summary = calibration_summary(ledger, as_of, by=by, base=base, window_days=window_days)
+    v, base = _start(ledger, as_of, by, base, window_days, dunning)
+    summary = _summary(v, base, window_days)
     if growth == "auto":
         growth = _growth(v, window_days)
     growth = float(growth)
