@@ -297,6 +297,10 @@ def test_no_collectors_saves_the_calls_and_moves_dso_as_calibrated(app):
     # does not move: only what the ledger shows moves the simulated cash.
     calls = [s for s in app._base.scenario.dunning if s.channel == "call"]
     assert [s.day for s in calls] == [35, 55] and all(s.uplift == 0 for s in calls)
+    # and the levers say so beside today's dunning
+    today = app._levers._today[2].value
+    assert "+35, +55 days call (no effect)<br>" in today
+    assert "+7, +21 days reminder (1.3× for 7\u00a0d)<br>" in today
     assert d.loc["dso", "ci_low"] <= 0 <= d.loc["dso", "ci_high"]
     assert app.summary_text.startswith("Going from 3 to 0 collectors")
 

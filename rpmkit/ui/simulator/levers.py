@@ -165,7 +165,9 @@ class LeverPanel(w.VBox):
         today = lever_frame(scenario, p, scenario)["baseline"].tolist()
         today.insert(1, discount_text(scenario))
         for cell, text in zip(self._today, today, strict=True):
-            cell.value = f"<span>{html.escape(text)}</span>"
+            # the dunning's groups of steps one per line
+            lines = "<br>".join(html.escape(part) for part in text.split(" · "))
+            cell.value = f"<span>{lines}</span>"
         self.reset()
 
     def reset(self) -> None:

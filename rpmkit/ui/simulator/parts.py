@@ -133,8 +133,24 @@ class DeltaTile(w.VBox):
 
 
 # ------------------------------------------------------------------ tables
-def _dunning_text(days: list[int]) -> str:
-    return ", ".join(f"{d:+d}" for d in days) + " days"
+def _dunning_text(steps) -> str:
+    """The steps' days from due, grouped by channel and effect, e.g. ``+7, +21 days reminder
+    (1.3× for 7 d) · +35, +55 days call (no effect)``: the effect is the calibrated uplift,
+    how much faster payers pay for some days after the step."""
+    if not steps:
+        return "none"
+    groups: list[tuple[tuple, list[int]]] = []
+    for s in steps:
+        key = (s.channel, s.uplift, s.uplift_days)
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(s.day)
+        else:
+            groups.append((key, [s.day]))
+    parts = []
+    for (channel, uplift, days), at in groups:
+        effect = "no effect" if uplift == 0 else f"{1 + uplift:.2g}× for {days:g}\u00a0d"
+        parts.append(f"{', '.join(f'{d:+d}' for d in at)} days {channel} ({effect})")
+    return " · ".join(parts)
 
 
 def _policy_rows(policy: Policy, scenario: Scenario) -> dict[str, str]:
@@ -143,7 +159,7 @@ def _policy_rows(policy: Policy, scenario: Scenario) -> dict[str, str]:
 
     return {
         "payment terms": terms_text(scenario),
-        "dunning steps (from due)": _dunning_text([d.day for d in scenario.dunning]),
+        "dunning steps (from due)": _dunning_text(scenario.dunning),
         "collectors": f"{policy.collectors}",
         "credit limit": none(policy.limit_days_of_sales, "days of sales", "none"),
         "order hold": none(policy.hold_days_past_due, "days past due", "none"),
