@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rpmkit import keys
+from rpmkit.kpi.book import day_number
 from rpmkit.sim.sections import DUNNING_CHANNELS, DunningStep
 
 __all__ = [
@@ -69,9 +71,8 @@ def step_activities(v) -> pd.DataFrame:
     empty = pd.DataFrame({"invoice": np.zeros(0, np.int64), "kind": [], "age": []})
     if a is None or not len(a) or "invoice_id" not in a:
         return empty
-    ids = pd.Index(v.ledger.invoices["invoice_id"].astype(str))
-    inv = ids.get_indexer(a["invoice_id"].astype(str).where(a["invoice_id"].notna(), ""))
-    day = (pd.to_datetime(a["date"]) - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+    inv = keys.positions(a["invoice_id"], v.ledger.invoices["invoice_id"])
+    day = day_number(a["date"])
     keep = (inv >= 0) & (day > v.as_day - v.days) & (day <= v.as_day)
     inv = inv[keep]
     return pd.DataFrame(
@@ -133,8 +134,7 @@ def _fit_set(v, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     disputed = np.zeros(b.n, dtype=bool)
     d = v.ledger.disputes
     if d is not None and len(d):
-        ids = pd.Index(v.ledger.invoices["invoice_id"].astype(str))
-        at = ids.get_indexer(d["invoice_id"].astype(str))
+        at = keys.positions(d["invoice_id"], v.ledger.invoices["invoice_id"])
         disputed[at[at >= 0]] = True
     credit = p.credit_only & (p.settled <= v.as_day)
     kept = np.flatnonzero(v.window & ~disputed & ~credit & (b.due_day + FOLLOW_DAYS <= v.as_day))

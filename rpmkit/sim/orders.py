@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy.special import ndtr, ndtri
 
-from rpmkit import money
+from rpmkit import keys, money
 from rpmkit.sim.params import Scenario
 from rpmkit.sim.random import Streams
 from rpmkit.synth import text
@@ -350,10 +350,10 @@ def customer_shifts(
     z = streams.rng("customer_habit", "(opening)").standard_normal(len(extra_segment))
     shift = np.concatenate(parts + [sd[extra_segment] * z])
     if behaviour.customers:
-        named = {h.customer_id: h.delay_shift_days for h in behaviour.customers}
-        ids = np.asarray(customer_ids.to_pylist(), dtype=object)
-        at = pd.Index(list(named)).get_indexer(ids)
-        shift = np.where(at >= 0, np.array(list(named.values()) + [0.0])[at], shift)
+        named = pa.array([h.customer_id for h in behaviour.customers], type=pa.string())
+        at = keys.positions(customer_ids, named)
+        value = np.array([h.delay_shift_days for h in behaviour.customers])
+        shift = np.where(at >= 0, value[np.maximum(at, 0)], shift)
     return shift
 
 
